@@ -1,0 +1,1 @@
+"""Performance benchmarks and the reference implementations they (and the tests) compare against."""

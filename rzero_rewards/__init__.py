@@ -1,0 +1,35 @@
+"""rzero_rewards: the pure-Python rewards of R-Zero, shared by every stage and training engine.
+
+No verl, torch or vLLM import: answer extraction, answer equivalence (math-verify under a hard
+timeout), majority voting, the Challenger's uncertainty reward and batch repetition penalty, the
+Solver's pseudo-label reward and the solver-data filter.
+"""
+
+from .answers import extract_boxed, extract_question
+from .equivalence import equivalence_stats, is_equivalent, normalize_answer, reset_equivalence_stats
+from .repetition import repetition_penalty
+from .rewards import (
+    challenger_reward,
+    in_band,
+    parse_challenger_output,
+    solver_reward,
+    uncertainty_reward,
+)
+from .voting import Vote, majority_vote
+
+__all__ = [
+    "Vote",
+    "challenger_reward",
+    "equivalence_stats",
+    "extract_boxed",
+    "extract_question",
+    "in_band",
+    "is_equivalent",
+    "majority_vote",
+    "normalize_answer",
+    "parse_challenger_output",
+    "repetition_penalty",
+    "reset_equivalence_stats",
+    "solver_reward",
+    "uncertainty_reward",
+]

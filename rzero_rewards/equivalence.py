@@ -1,0 +1,240 @@
+"""Mathematical answer equivalence: a fast string path, then math-verify under a hard timeout.
+
+`is_equivalent` is safe from any thread, asyncio executor, Ray worker or subprocess: the slow
+comparisons run in killable worker processes (`_verify_worker`), and a comparison that exceeds
+its time budget kills its worker, counts as *not* equivalent and is counted in `equivalence_stats`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import queue
+import re
+import select
+import subprocess
+import sys
+import threading
+from collections import Counter
+from fractions import Fraction
+from functools import lru_cache
+
+_WORKER_START_TIMEOUT_S = 120.0
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_FRACTION = re.compile(r"([+-]?)(?:\\frac\{(\d+)\}\{(\d+)\}|(\d+)/(\d+))")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+# LaTeX that never changes an answer's value: spacing, sizing, math-mode delimiters.
+_INVISIBLE = re.compile(r"\\left|\\right|\\[!,;: ]|\\displaystyle|\$|\s+")
+_TEXT_WRAPPER = re.compile(r"^\\(?:text|textbf|mathrm|mbox)\{([^{}]*)\}$")
+
+_stats: Counter[str] = Counter()
+_stats_lock = threading.Lock()
+
+
+def _count(event: str) -> None:
+    with _stats_lock:
+        _stats[event] += 1
+
+
+def equivalence_stats() -> dict[str, int]:
+    """Counts since start (or the last reset): `calls`, `fast_path`, `math_verify`, `timeouts`,
+    `worker_errors`. A rising `timeouts` means answers that math-verify cannot settle in time."""
+    with _stats_lock:
+        return dict(_stats)
+
+
+def reset_equivalence_stats() -> None:
+    """Zero the counters of `equivalence_stats`."""
+    with _stats_lock:
+        _stats.clear()
+
+
+def normalize_answer(answer: str) -> str:
+    """A canonical spelling for the fast path: same string here implies the same value.
+
+    Removes math-mode delimiters, spacing macros and `\\left`/`\\right`, unifies `\\dfrac`/`\\tfrac`
+    with `\\frac`, unwraps a lone `\\text{...}`, drops a trailing period and thousands separators.
+    """
+    text = answer.strip().rstrip(".")
+    text = _INVISIBLE.sub("", text)
+    text = text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    wrapped = _TEXT_WRAPPER.match(text)
+    if wrapped:
+        text = wrapped.group(1).strip()
+    if _THOUSANDS.fullmatch(text):
+        text = text.replace(",", "")
+    return text
+
+
+def _as_number(text: str) -> Fraction | None:
+    """The exact value of a plain number or integer fraction (`-3`, `0.25`, `3/4`, `\\frac{3}{4}`)."""
+    if _NUMBER.fullmatch(text):
+        return Fraction(text)
+    fraction = _FRACTION.fullmatch(text)
+    if fraction is None:
+        return None
+    sign, *parts = fraction.groups()
+    numerator, denominator = (int(part) for part in parts if part is not None)
+    if denominator == 0:
+        return None
+    return Fraction(-numerator if sign == "-" else numerator, denominator)
+
+
+class _Worker:
+    """One `_verify_worker` process and its pipes."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "rzero_rewards._verify_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "PYTHONPATH": _package_parent() + os.pathsep + os.environ.get("PYTHONPATH", "")},
+            start_new_session=True,  # a Ctrl-C in the parent's terminal is the parent's business
+        )
+        if self._read_line(_WORKER_START_TIMEOUT_S) != "ready":
+            self.kill()
+            raise RuntimeError("the math-verify worker did not start; is math-verify installed?")
+
+    def _read_line(self, timeout_s: float) -> str | None:
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout_s)
+        if not ready:
+            return None
+        line = self.process.stdout.readline()
+        return line.strip() if line else None
+
+    def compare(self, gold: str, answer: str, timeout_s: float) -> bool | None:
+        """`True`/`False`, or `None` when the worker ran out of time or died (it is then dead)."""
+        try:
+            self.process.stdin.write(json.dumps([gold, answer]) + "\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self.kill()
+            return None
+        reply = self._read_line(timeout_s)
+        if reply not in ("true", "false"):
+            self.kill()
+            return None
+        return reply == "true"
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.alive:
+            self.process.kill()
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            pipe.close()
+
+
+def _package_parent() -> str:
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class _WorkerPool:
+    """Idle workers on a queue; at most `max_workers` exist, started on demand."""
+
+    def __init__(self, max_workers: int) -> None:
+        self.max_workers = max_workers
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._lock = threading.Lock()
+        self._started = 0
+        self._all: list[_Worker] = []
+
+    def _acquire(self) -> _Worker:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            may_start = self._started < self.max_workers
+            if may_start:
+                self._started += 1
+        if not may_start:
+            return self._idle.get()
+        try:
+            worker = _Worker()
+        except BaseException:
+            with self._lock:
+                self._started -= 1
+            raise
+        with self._lock:
+            self._all.append(worker)
+        return worker
+
+    def _release(self, worker: _Worker) -> None:
+        if worker.alive:
+            self._idle.put(worker)
+            return
+        with self._lock:
+            self._started -= 1
+            self._all.remove(worker)
+
+    def compare(self, gold: str, answer: str, timeout_s: float) -> bool | None:
+        worker = self._acquire()
+        try:
+            return worker.compare(gold, answer, timeout_s)
+        finally:
+            self._release(worker)
+
+    def forget_inherited(self) -> None:
+        """In a forked child: the parent's workers and pipes are the parent's; start afresh."""
+        self._idle = queue.LifoQueue()
+        self._lock = threading.Lock()
+        self._started = 0
+        self._all = []
+
+    def shutdown(self) -> None:
+        with self._lock:
+            workers, self._all, self._started = self._all, [], 0
+        for worker in workers:
+            worker.kill()
+        self._idle = queue.LifoQueue()
+
+
+_pool = _WorkerPool(int(os.environ.get("RZERO_VERIFY_WORKERS", os.cpu_count() or 1)))
+atexit.register(_pool.shutdown)
+os.register_at_fork(after_in_child=_pool.forget_inherited)
+
+
+@lru_cache(maxsize=1 << 16)
+def _math_verify_equivalent(answer: str, reference: str, timeout_s: float) -> bool:
+    _count("math_verify")
+    result = _pool.compare(reference, answer, timeout_s)
+    if result is None:
+        _count("timeouts")
+        return False
+    return result
+
+
+def is_equivalent(answer: str | None, reference: str | None, timeout_s: float = 5.0) -> bool:
+    """Whether `answer` has the same mathematical value as `reference` (the gold side).
+
+    Equal normalised strings are equivalent, and two plain numbers or integer fractions are
+    compared exactly, without
+    calling math-verify; everything else goes to math-verify's `verify(parse(reference),
+    parse(answer))`. `None` or blank on either side is never equivalent. A comparison that takes
+    longer than `timeout_s` seconds is killed and counts as not equivalent (see
+    `equivalence_stats()["timeouts"]`).
+
+    >>> is_equivalent("0.5", r"\\frac{1}{2}")
+    True
+    """
+    _count("calls")
+    if answer is None or reference is None:
+        return False
+    answer_norm, reference_norm = normalize_answer(answer), normalize_answer(reference)
+    if not answer_norm or not reference_norm:
+        return False
+    if answer_norm == reference_norm:
+        _count("fast_path")
+        return True
+    answer_number, reference_number = _as_number(answer_norm), _as_number(reference_norm)
+    if answer_number is not None and reference_number is not None:
+        _count("fast_path")
+        return answer_number == reference_number
+    return _math_verify_equivalent(answer_norm, reference_norm, timeout_s)

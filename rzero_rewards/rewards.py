@@ -1,0 +1,82 @@
+"""The scalar rewards of R-Zero (arXiv 2508.05004) for the Challenger and the Solver."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from .answers import extract_boxed, extract_question
+from .equivalence import is_equivalent
+
+UncertaintyScale = Literal["paper", "min"]
+
+
+def uncertainty_reward(p_hat: float, scale: UncertaintyScale = "paper") -> float:
+    """How close the Solver's self-consistency p̂ is to ½: the Challenger's main reward.
+
+    - `"paper"`: 1 − 2|p̂ − ½| (the paper's Eq. 4), 0 at p̂ ∈ {0, 1} and 1 at p̂ = ½.
+    - `"min"`: min(p̂, 1 − p̂), what the paper's public code computes (half the paper's value),
+      kept for parity studies.
+    """
+    if not 0.0 <= p_hat <= 1.0:
+        raise ValueError(f"p_hat must lie in [0, 1], got {p_hat!r}")
+    if scale == "paper":
+        return 1.0 - 2.0 * abs(p_hat - 0.5)
+    if scale == "min":
+        return min(p_hat, 1.0 - p_hat)
+    raise ValueError(f"unknown uncertainty scale {scale!r}; expected 'paper' or 'min'")
+
+
+def parse_challenger_output(response: str) -> tuple[str, str] | None:
+    """The `(question, answer)` a Challenger wrote, or `None` if either part is missing.
+
+    The answer is the last `\\boxed{}` *after* `</question>`, so a box inside the question's
+    text is not mistaken for the Challenger's own answer.
+    """
+    question = extract_question(response)
+    if question is None:
+        return None
+    answer = extract_boxed(response[response.rfind("</question>") :])
+    if answer is None:
+        return None
+    return question, answer
+
+
+def challenger_reward(
+    response: str,
+    p_hat: float | None,
+    penalty: float = 0.0,
+    *,
+    scale: UncertaintyScale = "paper",
+    format_penalty: float = 0.0,
+    clip: bool = True,
+) -> float:
+    """The Challenger's reward for one rollout: uncertainty minus the repetition penalty.
+
+    Args:
+        response: the Challenger's raw output.
+        p_hat: the Solver's agreement with its own majority answer on the question (`None` only
+            for malformed outputs, which are never sent to the Solver).
+        penalty: this rollout's repetition penalty (`repetition_penalty`), 0 to disable.
+        scale: see `uncertainty_reward`.
+        format_penalty: reward of a malformed output (no question or no boxed answer). The paper
+            scores it 0; its public code uses −1.
+        clip: clip at 0 as the paper's max(0, ·) does.
+    """
+    if parse_challenger_output(response) is None:
+        return format_penalty
+    if p_hat is None:
+        raise ValueError("p_hat is required for a well-formed challenger output")
+    reward = uncertainty_reward(p_hat, scale) - penalty
+    return max(0.0, reward) if clip else reward
+
+
+def in_band(p_hat: float, low: float = 0.3, high: float = 0.7) -> bool:
+    """Whether a question's p̂ is informative enough to train the Solver on (|p̂ − ½| ≤ δ = 0.25
+    keeps 3 to 7 agreeing answers out of 10). Bounds are inclusive, with a little float slack."""
+    eps = 1e-9
+    return low - eps <= p_hat <= high + eps
+
+
+def solver_reward(response: str, pseudo_label: str) -> float:
+    """1.0 if the last `\\boxed{}` answer of `response` is equivalent to `pseudo_label`, else 0.0."""
+    return 1.0 if is_equivalent(extract_boxed(response), pseudo_label) else 0.0

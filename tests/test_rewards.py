@@ -1,0 +1,67 @@
+"""Challenger and solver rewards and the solver-data filter."""
+
+import pytest
+
+from rzero_rewards import challenger_reward, in_band, parse_challenger_output, solver_reward, uncertainty_reward
+
+WELL_FORMED = "<question>\nWhat is 6*7?\n</question>\n\n\\boxed{42}"
+
+
+@pytest.mark.parametrize(
+    ("p_hat", "paper", "minimum"),
+    [(0.0, 0.0, 0.0), (0.5, 1.0, 0.5), (1.0, 0.0, 0.0), (0.3, 0.6, 0.3), (0.9, 0.2, 0.1)],
+)
+def test_uncertainty_reward(p_hat, paper, minimum):
+    assert uncertainty_reward(p_hat) == pytest.approx(paper)
+    assert uncertainty_reward(p_hat, scale="min") == pytest.approx(minimum)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5])
+def test_uncertainty_reward_rejects_out_of_range(bad):
+    with pytest.raises(ValueError, match="p_hat"):
+        uncertainty_reward(bad)
+
+
+def test_uncertainty_reward_rejects_unknown_scale():
+    with pytest.raises(ValueError, match="'paper' or 'min'"):
+        uncertainty_reward(0.5, scale="max")
+
+
+@pytest.mark.parametrize(
+    ("response", "parsed"),
+    [
+        (WELL_FORMED, ("What is 6*7?", "42")),
+        ("<question>What is 6*7?</question>", None),  # no answer
+        ("\\boxed{42}", None),  # no question
+        ("\\boxed{1} <question>Q?</question>", None),  # box before the question is not its answer
+        ("<question>Is \\boxed{1} odd?</question> \\boxed{yes}", ("Is \\boxed{1} odd?", "yes")),
+    ],
+)
+def test_parse_challenger_output(response, parsed):
+    assert parse_challenger_output(response) == parsed
+
+
+def test_challenger_reward():
+    assert challenger_reward(WELL_FORMED, p_hat=0.5) == 1.0
+    assert challenger_reward(WELL_FORMED, p_hat=0.5, penalty=0.25) == 0.75
+    assert challenger_reward(WELL_FORMED, p_hat=1.0, penalty=0.25) == 0.0  # clipped
+    assert challenger_reward(WELL_FORMED, p_hat=1.0, penalty=0.25, clip=False) == -0.25
+    assert challenger_reward(WELL_FORMED, p_hat=0.4, scale="min") == pytest.approx(0.4)
+
+
+def test_malformed_challenger_output():
+    assert challenger_reward("no tags at all", p_hat=None) == 0.0
+    assert challenger_reward("no tags at all", p_hat=None, format_penalty=-1.0) == -1.0
+    with pytest.raises(ValueError, match="p_hat is required"):
+        challenger_reward(WELL_FORMED, p_hat=None)
+
+
+@pytest.mark.parametrize(("agreeing", "kept"), [(k, 3 <= k <= 7) for k in range(11)])
+def test_in_band_keeps_three_to_seven_of_ten(agreeing, kept):
+    assert in_band(agreeing / 10) is kept
+
+
+def test_solver_reward():
+    assert solver_reward("so the answer is \\boxed{\\frac{1}{2}}", "0.5") == 1.0
+    assert solver_reward("\\boxed{1} no wait \\boxed{2}", "1") == 0.0  # the last box counts
+    assert solver_reward("I don't know", "1") == 0.0

@@ -1,0 +1,1 @@
+"""Evaluation of Solver checkpoints on the paper's math and general-reasoning benchmarks."""

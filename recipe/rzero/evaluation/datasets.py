@@ -1,0 +1,176 @@
+"""The benchmarks R-Zero reports, loaded from Hugging Face by id or from local copies.
+
+Every loader turns its source's rows into `EvalItem`s: the question text, the accepted answers
+(several where the source lists equivalent spellings), the answer kind that decides grading, and the
+reference solution when the source has one. Local files use the names and formats documented in
+`shared/data/benchmarks/SOURCES.md`; Hugging Face rows use the same field names.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+AnswerKind = Literal["math", "choice", "bbeh"]
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    """One benchmark problem."""
+
+    benchmark: str
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    kind: AnswerKind
+    solution: str | None = None
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """Where a benchmark lives and how its rows become `EvalItem`s."""
+
+    local_file: str
+    hub_id: str
+    hub_split: str
+    kind: AnswerKind
+    to_item: Callable[[dict[str, Any]], tuple[str, list[str], str | None]]  # question, answers, solution
+    hub_config: str | None = None
+    group: Literal["math", "general"] = "math"
+
+
+def _number(value: Any) -> str:
+    """`27.0` → `"27"`, `27.5` → `"27.5"`, strings stripped."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            return list(ast.literal_eval(value))
+        except (ValueError, SyntaxError):
+            return [value]
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _strip_math(answer: str) -> str:
+    return answer.strip().strip("$").strip()
+
+
+def _options_text(question: str, options: list[str] | None) -> str:
+    if not options:
+        return question
+    letters = "ABCDEFGHIJKLMNOP"
+    return question + "\n Options are:\n" + "\n".join(f"{letters[i]}. {option}" for i, option in enumerate(options))
+
+
+def _choice_letter(answer: str) -> str:
+    match = re.match(r"\(?([A-P])\b", answer.strip())
+    if not match:
+        raise ValueError(f"cannot read an option letter from the answer {answer[:40]!r}")
+    return match.group(1)
+
+
+BENCHMARKS: dict[str, BenchmarkSpec] = {
+    "math500": BenchmarkSpec(
+        "math500.jsonl", "HuggingFaceH4/MATH-500", "test", "math",
+        lambda row: (row["problem"], [row["answer"]], row.get("solution")),
+    ),
+    "gsm8k": BenchmarkSpec(
+        "gsm8k.jsonl", "openai/gsm8k", "test", "math",
+        lambda row: (row["question"], [row["answer"].split("####")[-1].strip().replace(",", "")], row["answer"]),
+        hub_config="main",
+    ),
+    "amc23": BenchmarkSpec(
+        "amc23.jsonl", "zwhe99/amc23", "test", "math",
+        lambda row: (row.get("problem") or row["question"], [_number(row["answer"])], None),
+    ),
+    "amc83": BenchmarkSpec(
+        "amc83.json", "AI-MO/aimo-validation-amc", "train", "math",
+        lambda row: (row["problem"], [_number(row["answer"])], None),
+    ),
+    "minerva": BenchmarkSpec(
+        "minerva.json", "zwhe99/simplerl-minerva-math", "test", "math",
+        lambda row: (row["problem"], [_strip_math(a) for a in _as_list(row["answer"])], row.get("solution")),
+    ),
+    "olympiadbench": BenchmarkSpec(
+        "olympiadbench.jsonl", "zwhe99/simplerl-OlympiadBench", "test", "math",
+        lambda row: (row["question"], [_strip_math(_as_list(row["final_answer"])[0])], None),
+    ),
+    "aime24": BenchmarkSpec(
+        "aime24.jsonl", "HuggingFaceH4/aime_2024", "train", "math",
+        lambda row: (row["problem"], [_number(row["answer"])], row.get("solution")),
+    ),
+    "aime25": BenchmarkSpec(
+        "aime25.jsonl", "yentinglin/aime_2025", "train", "math",
+        lambda row: (row["problem"], [_number(row["answer"])], None),
+    ),
+    "mmlu_pro": BenchmarkSpec(
+        "mmlu_pro_sample300.jsonl", "TIGER-Lab/MMLU-Pro", "test", "choice",
+        lambda row: (_options_text(row["question"], row.get("options")), [_choice_letter(row["answer"])], None),
+        group="general",
+    ),
+    "supergpqa": BenchmarkSpec(
+        "supergpqa_sample300.jsonl", "m-a-p/SuperGPQA", "train", "choice",
+        lambda row: (
+            _options_text(row["question"], row.get("options")),
+            [_choice_letter(row.get("answer_letter") or row["answer"])],
+            None,
+        ),
+        group="general",
+    ),
+    "bbeh": BenchmarkSpec(
+        "bbeh_mini.json", "BBEH/bbeh", "train", "bbeh",
+        lambda row: (row["input"], [str(row["target"])], None),
+        group="general",
+    ),
+}  # fmt: skip
+
+
+def _local_rows(path: Path) -> list[dict[str, Any]]:
+    if path.suffix == ".jsonl":
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    payload = json.loads(path.read_text())
+    return payload["examples"] if isinstance(payload, dict) else payload
+
+
+def _hub_rows(spec: BenchmarkSpec) -> list[dict[str, Any]]:
+    from datasets import load_dataset  # only real runs reach the hub
+
+    return list(load_dataset(spec.hub_id, spec.hub_config, split=spec.hub_split))
+
+
+def load_benchmark(name: str, data_dir: Path | None = None, limit: int | None = None) -> list[EvalItem]:
+    """The items of benchmark `name`, from `data_dir` if given, else from the Hugging Face hub.
+
+    Raises `KeyError` listing the known names for an unknown one, and `FileNotFoundError` naming
+    the expected file when `data_dir` lacks it.
+    """
+    if name not in BENCHMARKS:
+        raise KeyError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
+    spec = BENCHMARKS[name]
+    if data_dir is not None:
+        path = Path(data_dir) / spec.local_file
+        if not path.is_file():
+            raise FileNotFoundError(f"benchmark {name!r} expects {path}, which does not exist")
+        rows = _local_rows(path)
+    else:
+        rows = _hub_rows(spec)
+    if limit is not None:
+        rows = rows[:limit]
+    items = []
+    for index, row in enumerate(rows):
+        try:
+            question, answers, solution = spec.to_item(row)
+        except (KeyError, ValueError, IndexError) as error:
+            raise ValueError(f"benchmark {name!r}, row {index}: cannot read it ({error})") from None
+        item_id = str(row.get("id", row.get("unique_id", row.get("idx", index))))
+        items.append(EvalItem(name, item_id, question, tuple(answers), spec.kind, solution))
+    return items

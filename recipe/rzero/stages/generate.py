@@ -1,0 +1,112 @@
+"""Stage `generate`: a Challenger checkpoint writes N candidate questions.
+
+Each sample answers the fixed Challenger prompt with `<question>…</question>` and its own
+`\\boxed{}` answer. Well-formed, not exactly duplicated questions are kept and written as JSONL
+with their provenance (model, per-sample seed, sampling parameters, raw output); the stats file
+counts what was dropped and why. Samples are made in resumable chunks, each with its own seed, so
+an interrupted run continues where it stopped and produces the same questions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rzero_rewards import parse_challenger_output
+
+from ..artifacts import ChunkStore, StageManifest, model_fingerprint, request_seed, write_json, write_jsonl
+from ..engine import EngineConfig, chat_completions, make_engine
+from ..prompts import challenger_messages
+
+
+@dataclass(kw_only=True)
+class GenerateConfig(EngineConfig):
+    """Parameters of `generate` (defaults: the paper's N = 8000, T = 1.0, top-p 0.95)."""
+
+    output: Path = field(metadata={"help": "JSONL file of kept questions (stats beside it)"})
+    num_questions: int = field(default=8000, metadata={"help": "samples to draw (N)"})
+    temperature: float = field(default=1.0, metadata={"help": "sampling temperature"})
+    top_p: float = field(default=0.95, metadata={"help": "nucleus sampling"})
+    max_tokens: int = field(default=4096, metadata={"help": "longest Challenger output"})
+    seed: int = field(default=0, metadata={"help": "base seed; sample i uses a seed derived from (seed, i)"})
+    chunk_size: int = field(default=512, metadata={"help": "samples per resumable chunk"})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.num_questions < 1 or self.chunk_size < 1:
+            raise ValueError("num_questions and chunk_size must be positive")
+
+
+def _question_key(question: str) -> str:
+    """Exact-duplicate key: the question with white space folded."""
+    return re.sub(r"\s+", " ", question).strip()
+
+
+def stats_path(output: Path) -> Path:
+    return output.with_name(output.stem + ".stats.json")
+
+
+def run_generate(config: GenerateConfig) -> dict[str, Any]:
+    """Write `config.output` (if not already made by the same invocation); return its stats."""
+    params = {key: value for key, value in dataclasses.asdict(config).items() if key != "output"}
+    manifest = StageManifest("generate", params, {"model": model_fingerprint(config.model)})
+    if manifest.is_done(config.output):
+        print(f"[generate] {config.output} is up to date")
+        return json.loads(stats_path(config.output).read_text())
+    sampling = {"temperature": config.temperature, "top_p": config.top_p, "max_tokens": config.max_tokens}
+    store = ChunkStore(config.output.with_name(config.output.name + ".chunks"), {"params": params, **manifest.inputs})
+    engine = None
+
+    def sample(start: int, end: int) -> list[dict[str, Any]]:
+        nonlocal engine
+        engine = engine or make_engine(config, config.seed)
+        seeds = [request_seed(config.seed, index) for index in range(start, end)]
+        texts = chat_completions(
+            engine, [challenger_messages()] * (end - start), [{**sampling, "n": 1, "seed": seed} for seed in seeds]
+        )
+        return [
+            {"index": index, "seed": seed, "raw_output": outputs[0]}
+            for index, seed, outputs in zip(range(start, end), seeds, texts)
+        ]
+
+    samples = store.run(config.num_questions, config.chunk_size, sample, "generate")
+    kept, seen, malformed, duplicates = [], set(), 0, 0
+    for record in samples:
+        parsed = parse_challenger_output(record["raw_output"])
+        if parsed is None:
+            malformed += 1
+            continue
+        question, answer = parsed
+        if _question_key(question) in seen:
+            duplicates += 1
+            continue
+        seen.add(_question_key(question))
+        kept.append(
+            {
+                "id": f"q{record['index']:06d}",
+                "question": question,
+                "challenger_answer": answer,
+                "model": config.model,
+                "seed": record["seed"],
+                "sampling": sampling,
+                "raw_output": record["raw_output"],
+            }
+        )
+    stats = {
+        "samples": len(samples),
+        "malformed": malformed,
+        "duplicates": duplicates,
+        "kept": len(kept),
+        "kept_fraction": len(kept) / len(samples),
+    }
+    write_jsonl(config.output, kept)
+    write_json(stats_path(config.output), stats)
+    manifest.record(config.output, stats=stats)
+    store.remove()
+    print(f"[generate] {config.output}: {stats}")
+    return stats
+

@@ -1,0 +1,97 @@
+"""The solver service and client against a real vLLM server (CPU build) with the embedded model."""
+
+import os
+import signal
+import socket
+import threading
+
+import pytest
+
+from recipe.rzero.solver_client import SolverClient, SolverClientConfig, SolverUnavailableError
+from recipe.rzero.solver_service import SolverService, SolverServiceConfig, SolverServiceError
+from rzero_rewards import extract_boxed, majority_vote
+
+pytestmark = pytest.mark.vllm
+
+QUESTIONS = ["What is 12 * 7?", "What is 2 + 3? Put the answer in \\boxed{}.", "Compute 10 - 4."]
+
+
+def service_config(model, python, tmp_path, **overrides):
+    return SolverServiceConfig(model=model, python=python, max_model_len=1024, log_dir=tmp_path, **overrides)
+
+
+@pytest.fixture(scope="module")
+def service(embedded_model, infer_python, tmp_path_factory):
+    with SolverService(service_config(embedded_model, infer_python, tmp_path_factory.mktemp("solver"))) as running:
+        yield running
+
+
+def test_verdicts_are_consistent_with_the_raw_samples(service):
+    config = SolverClientConfig(samples=4, max_tokens=48, concurrency=2, log_paths=service.log_paths)
+    verdicts = SolverClient(service.urls, config).score(QUESTIONS)
+    assert [verdict.question for verdict in verdicts] == QUESTIONS
+    for verdict in verdicts:
+        assert len(verdict.responses) == len(verdict.answers) == 4
+        assert verdict.answers == [extract_boxed(response) for response in verdict.responses]
+        vote = majority_vote(verdict.answers)
+        assert (verdict.label, verdict.p_hat, verdict.counts) == (vote.label, vote.p_hat, vote.counts)
+        assert verdict.p_hat in {0.0, 0.25, 0.5, 0.75, 1.0}
+        assert verdict.latency_s > 0
+
+
+def test_stop_leaves_no_process(embedded_model, infer_python, tmp_path):
+    service = SolverService(service_config(embedded_model, infer_python, tmp_path))
+    service.start()
+    process_group = service._replicas[0].process.pid
+    url = service.urls[0]
+    assert SolverService.healthy(url)
+    service.stop()
+    assert not SolverService.healthy(url)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process_group, 0)  # no process of the group is left
+
+
+def test_server_crash_mid_batch_is_a_clear_error(embedded_model, infer_python, tmp_path):
+    service = SolverService(service_config(embedded_model, infer_python, tmp_path))
+    service.start()
+    try:
+        config = SolverClientConfig(
+            samples=4, max_tokens=400, concurrency=1, retries=1, backoff_s=0.1, log_paths=service.log_paths
+        )
+        killer = threading.Timer(3.0, os.killpg, (service._replicas[0].process.pid, signal.SIGKILL))
+        killer.start()
+        with pytest.raises(SolverUnavailableError) as error:
+            SolverClient(service.urls, config).score(QUESTIONS * 4)
+        killer.join()
+        assert service.urls[0] in str(error.value) and str(service.log_paths[0]) in str(error.value)
+    finally:
+        service.stop()
+
+
+def test_unreachable_url_names_the_url_and_log(tmp_path):
+    config = SolverClientConfig(samples=2, retries=1, backoff_s=0.01, log_paths=[tmp_path / "solver_0.log"])
+    with pytest.raises(SolverUnavailableError, match=r"127\.0\.0\.1:9 failed 2 times.*solver_0\.log"):
+        SolverClient("http://127.0.0.1:9", config).score(["1+1?"])
+
+
+def test_port_in_use_is_refused_before_starting(embedded_model, infer_python, tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(SolverServiceError, match=f"port {port} on 127.0.0.1 is already in use"):
+            SolverService(service_config(embedded_model, infer_python, tmp_path, ports=[port])).start()
+    assert not list(tmp_path.glob("solver_*.log"))
+
+
+def test_missing_model_is_refused(infer_python, tmp_path):
+    with pytest.raises(FileNotFoundError, match="solver model '/nonexistent/model'"):
+        service_config("/nonexistent/model", infer_python, tmp_path)
+
+
+def test_server_that_fails_to_start_reports_its_log(infer_python, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text('{"model_type": "no-such-architecture"}')
+    with pytest.raises(SolverServiceError, match="exited with code .* during start-up; log: .*solver_0.log"):
+        SolverService(service_config(str(broken), infer_python, tmp_path)).start()

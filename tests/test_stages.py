@@ -1,0 +1,123 @@
+"""`generate` and `label` end to end with the embedded model on vLLM's CPU build."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pyarrow.parquet as pq
+import pytest
+
+from recipe.rzero.prompts import SOLVER_SYSTEM_PROMPT
+from tests.helpers import ROOT, run_script
+
+pytestmark = pytest.mark.vllm
+
+SMALL = ["--max-model-len", "1024", "--max-tokens", "48"]
+QUESTIONS = [
+    {"id": "a", "question": "What is 12 * 7?", "gold": "84"},
+    {"id": "b", "question": "What is 2 + 3?", "gold": "5"},
+    {"id": "c", "question": "What is 9 - 4?", "gold": "5"},
+]
+
+
+@pytest.fixture
+def question_file(tmp_path):
+    path = tmp_path / "questions.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in QUESTIONS))
+    return path
+
+
+def test_generate_writes_questions_with_provenance(embedded_model, infer_python, tmp_path):
+    output = tmp_path / "questions.jsonl"
+    args = ["--model", embedded_model, "--output", output, "--num-questions", 6, "--chunk-size", 3, *SMALL]
+    run_script(infer_python, "generate.py", *args)
+    stats = json.loads((tmp_path / "questions.stats.json").read_text())
+    kept = [json.loads(line) for line in output.read_text().splitlines()]
+    assert stats["samples"] == 6 and stats["malformed"] + stats["duplicates"] + stats["kept"] == 6
+    assert len(kept) == stats["kept"]
+    for record in kept:
+        assert record["question"] and record["challenger_answer"] and record["model"] == embedded_model
+        assert {"seed", "sampling", "raw_output"} <= set(record)
+    assert not (tmp_path / "questions.jsonl.chunks").exists()
+    again = run_script(infer_python, "generate.py", *args)
+    assert "up to date" in again.stdout  # a finished stage with the same inputs is a no-op
+
+
+def test_label_writes_verl_parquet_votes_and_stats(embedded_model, infer_python, question_file, tmp_path):
+    output = tmp_path / "solver.parquet"
+    args = ["--model", embedded_model, "--questions", question_file, "--output", output, "--samples", 4, *SMALL]
+    run_script(infer_python, "label.py", *args, "--no-filter", "--gold")
+    votes = [json.loads(line) for line in (tmp_path / "solver.votes.jsonl").read_text().splitlines()]
+    stats = json.loads((tmp_path / "solver.stats.json").read_text())
+    assert [vote["id"] for vote in votes] == ["a", "b", "c"]
+    assert sum(stats["p_hat_histogram"].values()) == stats["questions"] == 3
+    kept = [vote for vote in votes if vote["kept"]]
+    assert all(vote["label"] is not None for vote in kept)  # --no-filter keeps every labelled question
+    assert stats["kept"] == len(kept)
+    labelled = [vote for vote in votes if vote["label"] is not None]
+    expected = sum(vote["label_correct"] for vote in labelled) / len(labelled) if labelled else None
+    assert stats["pseudo_label_accuracy"] == expected
+    rows = pq.read_table(output).to_pylist()
+    assert len(rows) == len(kept)
+    for row, vote in zip(rows, kept):
+        assert row["prompt"] == [
+            {"role": "system", "content": SOLVER_SYSTEM_PROMPT},
+            {"role": "user", "content": vote["question"]},
+        ]
+        assert row["reward_model"] == {"style": "rule", "ground_truth": vote["label"]}
+        assert row["extra_info"]["p_hat"] == vote["p_hat"] and row["data_source"] == "rzero_solver"
+
+
+def test_label_on_a_benchmark_reports_pseudo_label_accuracy(embedded_model, infer_python, benchmark_dir, tmp_path):
+    output = tmp_path / "gsm8k.parquet"
+    args = ["--model", embedded_model, "--benchmark", "gsm8k", "--data-dir", benchmark_dir, "--limit", 4]
+    run_script(infer_python, "label.py", *args, "--output", output, "--samples", 4, "--gold", *SMALL)
+    stats = json.loads((tmp_path / "gsm8k.stats.json").read_text())
+    assert stats["questions"] == 4
+    assert "pseudo_label_accuracy" in stats and "pseudo_label_accuracy_kept" in stats
+
+
+def test_interrupted_label_resumes_without_losing_or_repeating_work(embedded_model, infer_python, tmp_path):
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("".join(json.dumps({"id": str(i), "question": f"What is {i} + {i}?"}) + "\n" for i in range(6)))
+    output = tmp_path / "solver.parquet"
+    args = ["--model", embedded_model, "--questions", questions, "--output", output, "--samples", 2, "--chunk-size", 2]
+    command = [infer_python, str(ROOT / "scripts" / "label.py"), *map(str, args + SMALL)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    chunk = tmp_path / "solver.parquet.chunks" / "chunk_00000.jsonl"
+    deadline = time.monotonic() + 900
+    while not chunk.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert chunk.exists(), "the first chunk never appeared"
+    first_chunk = chunk.read_text()
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not output.exists()  # nothing half-written in place of the result
+    run_script(infer_python, "label.py", *args, *SMALL)
+    votes = [json.loads(line) for line in (tmp_path / "solver.votes.jsonl").read_text().splitlines()]
+    assert [vote["id"] for vote in votes] == [str(i) for i in range(6)]  # none lost, none twice
+    assert [json.dumps(v) for v in votes[:2]] == [json.dumps(json.loads(l)) for l in first_chunk.splitlines()]
+
+
+def test_malformed_question_file_is_a_clear_error(embedded_model, infer_python, tmp_path):
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text('{"question": "fine"}\n{"question": ""}\n')
+    output = tmp_path / "solver.parquet"
+    result = run_script(
+        infer_python, "label.py", "--model", embedded_model, "--questions", questions, "--output", output, check=False
+    )
+    assert result.returncode != 0
+    assert "record 2 has no non-empty 'question'" in result.stderr
+    assert not output.exists() and not (tmp_path / "solver.parquet.chunks").exists()
+
+
+def test_changed_parameters_do_not_overwrite(embedded_model, infer_python, question_file, tmp_path):
+    output = tmp_path / "solver.parquet"
+    args = ["--model", embedded_model, "--questions", question_file, "--output", output, "--samples", 2, *SMALL]
+    run_script(infer_python, "label.py", *args)
+    before = output.read_bytes()
+    result = run_script(infer_python, "label.py", *args[:-2], "--max-tokens", "40", check=False)
+    assert result.returncode != 0 and "different max_tokens" in result.stderr
+    assert output.read_bytes() == before

@@ -24,7 +24,6 @@ from rzero_rewards import equivalence_stats, extract_boxed, in_band, is_equivale
 from ..artifacts import (
     ChunkStore,
     StageManifest,
-    atomic_path,
     file_digest,
     model_fingerprint,
     read_jsonl,
@@ -35,8 +34,7 @@ from ..artifacts import (
 from ..engine import EngineConfig, chat_completions, make_engine
 from ..evaluation.datasets import load_benchmark
 from ..prompts import solver_messages
-
-SOLVER_DATA_SOURCE = "rzero_solver"
+from ..rl_data import solver_row, write_rl_parquet
 
 
 @dataclass(kw_only=True)
@@ -121,55 +119,6 @@ def _vote(record: dict[str, Any], responses: list[str], config: LabelConfig) -> 
     return result
 
 
-def _solver_row(index: int, record: dict[str, Any]) -> dict[str, Any]:
-    """One verl RL parquet row: chat prompt, rule reward with the pseudo-label as ground truth."""
-    return {
-        "data_source": SOLVER_DATA_SOURCE,
-        "prompt": solver_messages(record["question"]),
-        "ability": "math",
-        "reward_model": {"style": "rule", "ground_truth": record["label"]},
-        "extra_info": {
-            "index": index,
-            "question_id": record["id"],
-            "p_hat": record["p_hat"],
-            "votes": json.dumps(record["counts"], ensure_ascii=False),
-            "origin": record["origin"],
-            "gold": json.dumps(record["gold"], ensure_ascii=False) if record["gold"] else None,
-        },
-    }
-
-
-def write_solver_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Write verl RL rows atomically with an explicit schema (so an empty set is still valid)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    message = pa.struct([("role", pa.string()), ("content", pa.string())])
-    schema = pa.schema(
-        [
-            ("data_source", pa.string()),
-            ("prompt", pa.list_(message)),
-            ("ability", pa.string()),
-            ("reward_model", pa.struct([("style", pa.string()), ("ground_truth", pa.string())])),
-            (
-                "extra_info",
-                pa.struct(
-                    [
-                        ("index", pa.int64()),
-                        ("question_id", pa.string()),
-                        ("p_hat", pa.float64()),
-                        ("votes", pa.string()),
-                        ("origin", pa.string()),
-                        ("gold", pa.string()),
-                    ]
-                ),
-            ),
-        ]
-    )
-    with atomic_path(path) as temporary:
-        pq.write_table(pa.Table.from_pylist(rows, schema=schema), temporary)
-
-
 def _summary(records: list[dict[str, Any]], timeouts: int) -> dict[str, Any]:
     histogram = Counter(f"{record['p_hat']:.2f}" for record in records)
     kept = [record for record in records if record["kept"]]
@@ -224,7 +173,7 @@ def run_label(config: LabelConfig) -> dict[str, Any]:
     records = store.run(len(questions), config.chunk_size, label_chunk, "label")
     stats = _summary(records, equivalence_stats().get("timeouts", 0) - timeouts_before)
     kept = [record for record in records if record["kept"]]
-    write_solver_parquet(config.output, [_solver_row(index, record) for index, record in enumerate(kept)])
+    write_rl_parquet(config.output, [solver_row(index, record) for index, record in enumerate(kept)])
     write_jsonl(votes_path(config.output), records)
     write_json(stats_path(config.output), stats)
     manifest.record(config.output, stats=stats)

@@ -1,0 +1,96 @@
+"""Benchmark the solver service against plain transformers `generate` on the same work.
+
+32 questions × m = 10 samples (T = 1.0, up to `--max-tokens` each) with the embedded SmolLM2:
+(a) through `SolverService` + `SolverClient` (vLLM), (b) with transformers `generate`
+(`num_return_sequences = m`, several questions per batch, same dtype as vLLM). Reports questions/s
+and generated tokens/s for both and the ratio; target ≥ 5×. Run in the infer environment:
+
+    python -m benchmarks.bench_solver [--questions 32] [--samples 10] [--max-tokens 256]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.question_batches import near_duplicate_batch
+from recipe.rzero.models import prepare_embedded_model
+from recipe.rzero.prompts import solver_messages
+from recipe.rzero.solver_client import SolverClient, SolverClientConfig
+from recipe.rzero.solver_service import SolverService, SolverServiceConfig
+
+
+def bench_service(model: str, questions: list[str], samples: int, max_tokens: int) -> tuple[float, int, float]:
+    """(seconds, generated tokens, start-up seconds) through the vLLM service."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    with tempfile.TemporaryDirectory() as logs:
+        started = time.perf_counter()
+        with SolverService(SolverServiceConfig(model=model, max_model_len=2048, log_dir=Path(logs))) as service:
+            startup = time.perf_counter() - started
+            client = SolverClient(service.urls, SolverClientConfig(samples=samples, max_tokens=max_tokens))
+            client.score(questions[:2])  # warm-up
+            started = time.perf_counter()
+            verdicts = client.score(questions)
+            seconds = time.perf_counter() - started
+    tokens = sum(len(tokenizer(r, add_special_tokens=False).input_ids) for v in verdicts for r in v.responses)
+    return seconds, tokens, startup
+
+
+def bench_transformers(
+    model: str, questions: list[str], samples: int, max_tokens: int, batch_questions: int
+) -> tuple[float, int]:
+    """(seconds, generated tokens) with transformers `generate`, bfloat16 like vLLM on CPU."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model, padding_side="left")
+    network = AutoModelForCausalLM.from_pretrained(model, dtype=torch.bfloat16).eval()
+    tokens = 0
+    started = time.perf_counter()
+    for start in range(0, len(questions), batch_questions):
+        prompts = [
+            tokenizer.apply_chat_template(solver_messages(q), tokenize=False, add_generation_prompt=True)
+            for q in questions[start : start + batch_questions]
+        ]
+        inputs = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        with torch.inference_mode():
+            output = network.generate(
+                **inputs,
+                do_sample=True,
+                temperature=1.0,
+                top_k=0,
+                max_new_tokens=max_tokens,
+                num_return_sequences=samples,
+                pad_token_id=tokenizer.pad_token_id,
+            )
+        generated = output[:, inputs.input_ids.shape[1] :]
+        tokens += int((generated != tokenizer.pad_token_id).sum())
+    return time.perf_counter() - started, tokens
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--questions", type=int, default=32)
+    parser.add_argument("--samples", type=int, default=10)
+    parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument("--hf-batch-questions", type=int, default=8, help="questions per transformers batch")
+    args = parser.parse_args(argv)
+    model = str(prepare_embedded_model())
+    questions = near_duplicate_batch(args.questions, seed=0)
+    service_s, service_tokens, startup_s = bench_service(model, questions, args.samples, args.max_tokens)
+    hf_s, hf_tokens = bench_transformers(model, questions, args.samples, args.max_tokens, args.hf_batch_questions)
+    n = len(questions)
+    print(f"{n} questions × m = {args.samples}, up to {args.max_tokens} tokens each; service start-up {startup_s:.0f} s")
+    print("| engine | seconds | questions/s | generated tokens | tokens/s |")
+    print("|---|---|---|---|---|")
+    print(f"| transformers generate | {hf_s:.1f} | {n / hf_s:.2f} | {hf_tokens} | {hf_tokens / hf_s:.0f} |")
+    print(f"| vLLM service | {service_s:.1f} | {n / service_s:.2f} | {service_tokens} | {service_tokens / service_s:.0f} |")
+    print(f"speed-up: {hf_s / service_s:.1f}× questions/s, {(service_tokens / service_s) / (hf_tokens / hf_s):.1f}× tokens/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""verl custom reward functions of both roles (`reward.custom_reward_function.path=pkg://recipe.rzero.reward_fn`).
+
+verl's reward loop calls them once per rollout, with keyword arguments only. Per-rollout work is
+done here; the Challenger's repetition penalty needs the whole rollout batch and is applied by
+`RayRZeroTrainer` afterwards, from the `uncertainty` and `format_ok` this function reports.
+
+- `challenger_compute_score`: parse `<question>` and `\\boxed{}`; ask the served Solver m answers
+  (through verl's reward-model router when `reward.reward_model.enable=True`, else the URLs in
+  `solver_urls`); return the uncertainty reward, or `format_penalty` for a malformed output.
+- `solver_compute_score`: 1.0 if the boxed answer equals the pseudo-label (`ground_truth`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from rzero_rewards import parse_challenger_output, solver_reward, uncertainty_reward
+
+from .solver_client import SolverClient, SolverClientConfig
+
+
+@lru_cache(maxsize=8)
+def _client(urls: tuple[str, ...], model: str, samples: int, max_tokens: int, temperature: float) -> SolverClient:
+    config = SolverClientConfig(samples=samples, max_tokens=max_tokens, temperature=temperature, model=model)
+    return SolverClient(list(urls), config)
+
+
+def _solver_urls(reward_router_address: str | None, solver_urls: str | list[str] | None) -> tuple[str, ...]:
+    if reward_router_address:
+        return (f"http://{reward_router_address}",)
+    if isinstance(solver_urls, str):
+        solver_urls = [url for url in solver_urls.split(",") if url]
+    if not solver_urls:
+        raise ValueError(
+            "the challenger reward needs the Solver: enable reward.reward_model (verl serves it) or set "
+            "+reward.custom_reward_function.reward_kwargs.solver_urls=http://host:port[,...]"
+        )
+    return tuple(url.rstrip("/") for url in solver_urls)
+
+
+async def challenger_compute_score(
+    data_source: str,
+    solution_str: str,
+    ground_truth: Any = None,
+    extra_info: dict | None = None,
+    *,
+    reward_router_address: str | None = None,
+    solver_urls: str | list[str] | None = None,
+    solver_model: str = "solver",
+    samples: int = 10,
+    solver_max_tokens: int = 4096,
+    solver_temperature: float = 1.0,
+    uncertainty_scale: str = "paper",
+    format_penalty: float = 0.0,
+    **_: Any,
+) -> dict[str, float]:
+    """The Challenger's per-rollout reward, before the batch repetition penalty.
+
+    Returns `score` (uncertainty, or `format_penalty`) and the diagnostics the trainer logs and
+    needs: `uncertainty`, `p_hat`, `format_ok`, `solver_latency_s` (every rollout, the same keys).
+    """
+    parsed = parse_challenger_output(solution_str)
+    if parsed is None:
+        return {"score": format_penalty, "uncertainty": 0.0, "p_hat": -1.0, "format_ok": 0.0, "solver_latency_s": 0.0}
+    question, _ = parsed
+    client = _client(_solver_urls(reward_router_address, solver_urls), solver_model, samples, solver_max_tokens,
+                     solver_temperature)  # fmt: skip
+    (verdict,) = await client.score_async([question])
+    uncertainty = uncertainty_reward(verdict.p_hat, uncertainty_scale)
+    return {
+        "score": uncertainty,
+        "uncertainty": uncertainty,
+        "p_hat": verdict.p_hat,
+        "format_ok": 1.0,
+        "solver_latency_s": verdict.latency_s,
+    }
+
+
+def solver_compute_score(
+    data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None, **_: Any
+) -> dict[str, float]:
+    """The Solver's reward: agreement of its last `\\boxed{}` answer with the pseudo-label."""
+    score = solver_reward(solution_str, ground_truth)
+    return {"score": score, "acc": score}

@@ -1,0 +1,80 @@
+"""verl RL parquet files of both roles: the schema, the Solver's rows and the Challenger's prompts.
+
+verl's `RLHFDataset` reads `prompt` (chat messages), `data_source`, `ability`, `reward_model`
+(`ground_truth`) and `extra_info`; the schema is explicit so that an empty file is still valid.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .artifacts import atomic_path
+from .prompts import challenger_messages, solver_messages
+
+SOLVER_DATA_SOURCE = "rzero_solver"
+CHALLENGER_DATA_SOURCE = "rzero_challenger"
+
+
+def solver_row(index: int, record: dict[str, Any]) -> dict[str, Any]:
+    """One verl RL parquet row: chat prompt, rule reward with the pseudo-label as ground truth."""
+    return {
+        "data_source": SOLVER_DATA_SOURCE,
+        "prompt": solver_messages(record["question"]),
+        "ability": "math",
+        "reward_model": {"style": "rule", "ground_truth": record["label"]},
+        "extra_info": {
+            "index": index,
+            "question_id": record["id"],
+            "p_hat": record["p_hat"],
+            "votes": json.dumps(record["counts"], ensure_ascii=False),
+            "origin": record["origin"],
+            "gold": json.dumps(record["gold"], ensure_ascii=False) if record["gold"] else None,
+        },
+    }
+
+
+def write_rl_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Write verl RL rows atomically with an explicit schema (so an empty set is still valid)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    message = pa.struct([("role", pa.string()), ("content", pa.string())])
+    schema = pa.schema(
+        [
+            ("data_source", pa.string()),
+            ("prompt", pa.list_(message)),
+            ("ability", pa.string()),
+            ("reward_model", pa.struct([("style", pa.string()), ("ground_truth", pa.string())])),
+            (
+                "extra_info",
+                pa.struct(
+                    [
+                        ("index", pa.int64()),
+                        ("question_id", pa.string()),
+                        ("p_hat", pa.float64()),
+                        ("votes", pa.string()),
+                        ("origin", pa.string()),
+                        ("gold", pa.string()),
+                    ]
+                ),
+            ),
+        ]
+    )
+    with atomic_path(path) as temporary:
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), temporary)
+
+
+def challenger_prompt_rows(count: int) -> list[dict[str, Any]]:
+    """`count` copies of the fixed Challenger prompt (one per Challenger rollout group)."""
+    return [
+        {
+            "data_source": CHALLENGER_DATA_SOURCE,
+            "prompt": challenger_messages(),
+            "ability": "question_generation",
+            "reward_model": {"style": "rule", "ground_truth": ""},
+            "extra_info": {"index": index},
+        }
+        for index in range(count)
+    ]

@@ -21,7 +21,8 @@ from fractions import Fraction
 from functools import lru_cache
 
 _WORKER_START_TIMEOUT_S = 120.0
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_SCIENTIFIC = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:\\times|\\cdot)10\^\{?([+-]?\d+)\}?")
 _FRACTION = re.compile(r"([+-]?)(?:\\frac\{(\d+)\}\{(\d+)\}|(\d+)/(\d+))")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 # LaTeX that never changes an answer's value: spacing, sizing, math-mode delimiters.
@@ -68,9 +69,13 @@ def normalize_answer(answer: str) -> str:
 
 
 def _as_number(text: str) -> Fraction | None:
-    """The exact value of a plain number or integer fraction (`-3`, `0.25`, `3/4`, `\\frac{3}{4}`)."""
+    """The exact value of a plain number (`-3`, `0.25`, `8.7e8`, `8.7\\times10^{8}`) or an integer
+    fraction (`3/4`, `\\frac{3}{4}`)."""
     if _NUMBER.fullmatch(text):
         return Fraction(text)
+    scientific = _SCIENTIFIC.fullmatch(text)
+    if scientific:
+        return Fraction(scientific.group(1)) * Fraction(10) ** int(scientific.group(2))
     fraction = _FRACTION.fullmatch(text)
     if fraction is None:
         return None

@@ -42,6 +42,8 @@ class BenchmarkSpec:
     to_item: Callable[[dict[str, Any]], tuple[str, list[str], str | None]]  # question, answers, solution
     hub_config: str | None = None
     group: Literal["math", "general"] = "math"
+    # Whether the worked solutions end by boxing the final answer (so the self-check can grade them).
+    solutions_box_answers: bool = False
 
 
 def _number(value: Any) -> str:
@@ -82,6 +84,7 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
     "math500": BenchmarkSpec(
         "math500.jsonl", "HuggingFaceH4/MATH-500", "test", "math",
         lambda row: (row["problem"], [row["answer"]], row.get("solution")),
+        solutions_box_answers=True,
     ),
     "gsm8k": BenchmarkSpec(
         "gsm8k.jsonl", "openai/gsm8k", "test", "math",
@@ -107,6 +110,7 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
     "aime24": BenchmarkSpec(
         "aime24.jsonl", "HuggingFaceH4/aime_2024", "train", "math",
         lambda row: (row["problem"], [_number(row["answer"])], row.get("solution")),
+        solutions_box_answers=True,
     ),
     "aime25": BenchmarkSpec(
         "aime25.jsonl", "yentinglin/aime_2025", "train", "math",

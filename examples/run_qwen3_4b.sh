@@ -21,6 +21,10 @@ challenger_gpus_per_node=$(($(tr -cd , <<<"$CHALLENGER_GPUS" | wc -c) + 1))
 solver_gpus_per_node=$(($(tr -cd , <<<"$TRAIN_GPUS" | wc -c) + 1))
 serving_replicas=$(($(tr -cd , <<<"$SOLVER_GPUS" | wc -c) + 1))
 
+# Model-size dependent (run_qwen3_8b.sh sets these)
+rollout_tp=${ROLLOUT_TP:-1}
+offload=${FSDP_OFFLOAD:-false}
+
 # Lengths (the paper: 4096-token responses) and per-GPU token budgets
 max_prompt_length=1024
 max_response_length=4096
@@ -42,13 +46,13 @@ actor_rollout_ref.model.enable_gradient_checkpointing=true
 actor_rollout_ref.model.use_remove_padding=true
 actor_rollout_ref.actor.use_dynamic_bsz=true
 actor_rollout_ref.actor.ppo_max_token_len_per_gpu=$tokens_per_gpu
-actor_rollout_ref.actor.fsdp_config.param_offload=false
-actor_rollout_ref.actor.fsdp_config.optimizer_offload=false
+actor_rollout_ref.actor.fsdp_config.param_offload=$offload
+actor_rollout_ref.actor.fsdp_config.optimizer_offload=$offload
 actor_rollout_ref.ref.log_prob_use_dynamic_bsz=true
 actor_rollout_ref.ref.log_prob_max_token_len_per_gpu=$tokens_per_gpu
 actor_rollout_ref.rollout.log_prob_use_dynamic_bsz=true
 actor_rollout_ref.rollout.log_prob_max_token_len_per_gpu=$tokens_per_gpu
-actor_rollout_ref.rollout.tensor_model_parallel_size=1
+actor_rollout_ref.rollout.tensor_model_parallel_size=$rollout_tp
 actor_rollout_ref.rollout.gpu_memory_utilization=0.6
 trainer.nnodes=$nnodes
 trainer.logger=[console,tensorboard]

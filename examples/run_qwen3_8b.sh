@@ -1,63 +1,12 @@
 #!/usr/bin/env bash
-# R-Zero on Qwen3-8B-Base, one node of 8 GPUs, the paper's settings (3 iterations):
-# Challenger GRPO on GPUs 0-3 while GPUs 4-7 serve the Solver (4 vLLM replicas),
-# then question generation, labelling, and Solver GRPO on all 8 GPUs.
-#   bash examples/run_qwen3_4b.sh [--dry-run]
-# Multi-node: set NNODES and start Ray across the nodes first (verl's trainer.nnodes).
+# R-Zero on Qwen3-8B-Base, one node of 8 GPUs: the 4B script's settings, with the rollout on
+# 2 GPUs per engine and FSDP offloading parameters and optimizer state to fit the larger model.
+#   bash examples/run_qwen3_8b.sh [--dry-run]
 set -xeuo pipefail
 
-# Experiment
 export BASE_MODEL=${BASE_MODEL:-Qwen/Qwen3-8B-Base}
 export RUN_DIR=${RUN_DIR:-$PWD/runs/qwen3_8b}
-export ITERATIONS=${ITERATIONS:-3}
-export PYTHON=${PYTHON:-python3}
+export ROLLOUT_TP=${ROLLOUT_TP:-2}
+export FSDP_OFFLOAD=${FSDP_OFFLOAD:-true}
 
-# Hardware
-nnodes=${NNODES:-1}
-export CHALLENGER_GPUS=${CHALLENGER_GPUS:-0,1,2,3}
-export SOLVER_GPUS=${SOLVER_GPUS:-4,5,6,7}
-export TRAIN_GPUS=${TRAIN_GPUS:-0,1,2,3,4,5,6,7}
-challenger_gpus_per_node=$(($(tr -cd , <<<"$CHALLENGER_GPUS" | wc -c) + 1))
-solver_gpus_per_node=$(($(tr -cd , <<<"$TRAIN_GPUS" | wc -c) + 1))
-serving_replicas=$(($(tr -cd , <<<"$SOLVER_GPUS" | wc -c) + 1))
-
-# Lengths (the paper: 4096-token responses) and per-GPU token budgets
-max_prompt_length=1024
-max_response_length=4096
-tokens_per_gpu=$(((max_prompt_length + max_response_length) * 4))
-
-# Stage budgets (the defaults of generate/label are the paper's N = 8000, m = 10)
-export CHALLENGER_STEPS=5
-export SOLVER_STEPS=15
-export CHALLENGER_PROMPT_ROWS=$((128 * CHALLENGER_STEPS))
-export SERVE_ARGS="--replicas $serving_replicas --max-model-len $((max_prompt_length + max_response_length))"
-export GENERATE_ARGS="--device cuda --num-questions 8000 --max-model-len $((max_prompt_length + max_response_length))"
-export LABEL_ARGS="--device cuda --samples 10 --max-model-len $((max_prompt_length + max_response_length))"
-
-# verl settings shared by both roles (one per line)
-common="
-data.max_prompt_length=$max_prompt_length
-data.max_response_length=$max_response_length
-actor_rollout_ref.model.enable_gradient_checkpointing=true
-actor_rollout_ref.model.use_remove_padding=true
-actor_rollout_ref.actor.use_dynamic_bsz=true
-actor_rollout_ref.actor.ppo_max_token_len_per_gpu=$tokens_per_gpu
-actor_rollout_ref.actor.fsdp_config.param_offload=true
-actor_rollout_ref.actor.fsdp_config.optimizer_offload=true
-actor_rollout_ref.ref.log_prob_use_dynamic_bsz=true
-actor_rollout_ref.ref.log_prob_max_token_len_per_gpu=$tokens_per_gpu
-actor_rollout_ref.rollout.log_prob_use_dynamic_bsz=true
-actor_rollout_ref.rollout.log_prob_max_token_len_per_gpu=$tokens_per_gpu
-actor_rollout_ref.rollout.tensor_model_parallel_size=2
-actor_rollout_ref.rollout.gpu_memory_utilization=0.6
-trainer.nnodes=$nnodes
-trainer.logger=[console,tensorboard]
-"
-export CHALLENGER_OVERRIDES="$common
-trainer.n_gpus_per_node=$challenger_gpus_per_node
-"
-export SOLVER_OVERRIDES="$common
-trainer.n_gpus_per_node=$solver_gpus_per_node
-"
-
-exec bash "$(dirname "${BASH_SOURCE[0]}")/../scripts/rzero_loop.sh" "$@"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/run_qwen3_4b.sh" "$@"

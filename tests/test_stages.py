@@ -79,6 +79,14 @@ def test_label_on_a_benchmark_reports_pseudo_label_accuracy(embedded_model, infe
     assert "pseudo_label_accuracy" in stats and "pseudo_label_accuracy_kept" in stats
 
 
+def test_label_with_a_large_seeded_batch(embedded_model, infer_python, benchmark_dir, tmp_path):
+    """16 questions × 8 seeded samples in one batch: vLLM on CPU must not split prefills (it crashed)."""
+    output = tmp_path / "big.parquet"
+    args = ["--model", embedded_model, "--benchmark", "gsm8k", "--data-dir", benchmark_dir, "--limit", 16]
+    run_script(infer_python, "label.py", *args, "--output", output, "--samples", 8, "--max-tokens", 16)
+    assert json.loads((tmp_path / "big.stats.json").read_text())["questions"] == 16
+
+
 def test_interrupted_label_resumes_without_losing_or_repeating_work(embedded_model, infer_python, tmp_path):
     questions = tmp_path / "questions.jsonl"
     questions.write_text("".join(json.dumps({"id": str(i), "question": f"What is {i} + {i}?"}) + "\n" for i in range(6)))

@@ -52,7 +52,12 @@ class EngineConfig:
 
     def engine_kwargs(self, seed: int) -> dict[str, Any]:
         device = resolve_device(self.device)
-        return {
+        cpu_only = {}
+        if device == "cpu":
+            # vLLM's CPU build cannot rewind a per-request seeded generator when a prefill is split
+            # across steps ("CPU Generator does not use offset"): keep prefills whole.
+            cpu_only["enable_chunked_prefill"] = False
+        return cpu_only | {
             "model": self.model,
             "seed": seed,
             "tensor_parallel_size": self.tensor_parallel_size if device == "cuda" else 1,

@@ -114,10 +114,10 @@ class _Replica:
 
 
 class SolverService:
-    """vLLM server replicas for one model. Use as a context manager, or `start()`/`stop()`.
+    """vLLM server replicas for one model. Use as a context manager, or `start()`/`stop()`:
 
-    >>> with SolverService(SolverServiceConfig(model="path/to/ckpt")) as service:  # doctest: +SKIP
-    ...     client = SolverClient(service.urls)
+        with SolverService(SolverServiceConfig(model="path/to/ckpt")) as service:
+            verdicts = SolverClient(service.urls).score(questions)
     """
 
     def __init__(self, config: SolverServiceConfig) -> None:

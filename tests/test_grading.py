@@ -81,3 +81,11 @@ def test_self_check_on_the_full_local_files(benchmark_dir, tmp_path):
             assert summary["benchmarks"][name] >= 99.0, name
         ungraded = (tmp_path / name / "ungraded.jsonl").read_text().splitlines()
         assert len(ungraded) == round(summary["details"][name]["items"] * (1 - summary["details"][name]["accuracy"]))
+
+
+def test_averages_over_a_subset_are_marked_partial(benchmark_dir, tmp_path):
+    run_script(sys.executable, "evaluate_self_check.py", "--data-dir", benchmark_dir, "--output-dir", tmp_path,
+               "--benchmarks", "gsm8k", "math500")  # fmt: skip
+    assert "| **math average (partial: 2 of 7)** |" in (tmp_path / "results.md").read_text()
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["math_average_complete"] is False and "overall_average" not in summary

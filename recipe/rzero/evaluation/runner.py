@@ -123,9 +123,15 @@ def write_results(output_dir: Path, results: dict[str, dict[str, Any]], title: s
             f"| {name} | {result['items']} | {result['samples_per_item']} | {100 * result['accuracy']:.2f} "
             f"| {result['unparsed']} |"
         )
+    groups = {"math_average": MATH_AVERAGE, "general_average": GENERAL}
     for key in ("math_average", "general_average", "overall_average"):
         if key in summary:
-            lines.append(f"| **{key.replace('_', ' ')}** | | | {summary[key]:.2f} | |")
+            label = key.replace("_", " ")
+            members = groups.get(key, ())
+            present = sum(name in results for name in members)
+            if present < len(members):
+                label += f" (partial: {present} of {len(members)})"
+            lines.append(f"| **{label}** | | | {summary[key]:.2f} | |")
     with atomic_path(output_dir / "results.md") as temporary:
         temporary.write_text("\n".join(lines) + "\n")
     return summary

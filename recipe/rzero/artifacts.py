@@ -67,6 +67,11 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+def stats_path(output: Path) -> Path:
+    """Where a stage writes the stats of `output`: `<stem>.stats.json` beside it."""
+    return Path(output).with_name(Path(output).stem + ".stats.json")
+
+
 def file_digest(path: Path) -> str:
     """SHA-256 of a file's bytes (a directory: of its files' names and bytes, in sorted order)."""
     digest = hashlib.sha256()

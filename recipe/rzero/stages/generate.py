@@ -18,7 +18,15 @@ from typing import Any
 
 from rzero_rewards import parse_challenger_output
 
-from ..artifacts import ChunkStore, StageManifest, model_fingerprint, request_seed, write_json, write_jsonl
+from ..artifacts import (
+    ChunkStore,
+    StageManifest,
+    model_fingerprint,
+    request_seed,
+    stats_path,
+    write_json,
+    write_jsonl,
+)
 from ..engine import EngineConfig, chat_completions, make_engine
 from ..prompts import challenger_messages
 
@@ -45,9 +53,6 @@ def _question_key(question: str) -> str:
     """Exact-duplicate key: the question with white space folded."""
     return re.sub(r"\s+", " ", question).strip()
 
-
-def stats_path(output: Path) -> Path:
-    return output.with_name(output.stem + ".stats.json")
 
 
 def run_generate(config: GenerateConfig) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from ..artifacts import (
     model_fingerprint,
     read_jsonl,
     request_seed,
+    stats_path,
     write_json,
     write_jsonl,
 )
@@ -73,9 +74,6 @@ class LabelConfig(EngineConfig):
 def votes_path(output: Path) -> Path:
     return output.with_name(output.stem + ".votes.jsonl")
 
-
-def stats_path(output: Path) -> Path:
-    return output.with_name(output.stem + ".stats.json")
 
 
 def load_questions(config: LabelConfig) -> list[dict[str, Any]]:

@@ -5,7 +5,8 @@ timeout), majority voting, the Challenger's uncertainty reward and batch repetit
 Solver's pseudo-label reward and the solver-data filter.
 """
 
-from .answers import extract_boxed, extract_question
+from .answers import extract_answer, extract_boxed, extract_question
+from .challenger_batch import ChallengerBatchScores, score_challenger_batch
 from .equivalence import equivalence_stats, is_equivalent, normalize_answer, reset_equivalence_stats
 from .repetition import repetition_penalty
 from .rewards import (
@@ -18,9 +19,11 @@ from .rewards import (
 from .voting import Vote, majority_vote
 
 __all__ = [
+    "ChallengerBatchScores",
     "Vote",
     "challenger_reward",
     "equivalence_stats",
+    "extract_answer",
     "extract_boxed",
     "extract_question",
     "in_band",
@@ -30,6 +33,7 @@ __all__ = [
     "parse_challenger_output",
     "repetition_penalty",
     "reset_equivalence_stats",
+    "score_challenger_batch",
     "solver_reward",
     "uncertainty_reward",
 ]

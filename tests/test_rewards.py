@@ -2,7 +2,14 @@
 
 import pytest
 
-from rzero_rewards import challenger_reward, in_band, parse_challenger_output, solver_reward, uncertainty_reward
+from rzero_rewards import (
+    challenger_reward,
+    in_band,
+    parse_challenger_output,
+    score_challenger_batch,
+    solver_reward,
+    uncertainty_reward,
+)
 
 WELL_FORMED = "<question>\nWhat is 6*7?\n</question>\n\n\\boxed{42}"
 
@@ -65,3 +72,33 @@ def test_solver_reward():
     assert solver_reward("so the answer is \\boxed{\\frac{1}{2}}", "0.5") == 1.0
     assert solver_reward("\\boxed{1} no wait \\boxed{2}", "1") == 0.0  # the last box counts
     assert solver_reward("I don't know", "1") == 0.0
+
+
+def test_challenger_batch_penalises_near_duplicates_and_keeps_format_scores():
+    questions = [
+        "What is the sum of the first 100 positive integers?",
+        "What is the sum of the first 100 positive integers ?",
+        None,
+        "How many primes are smaller than 50?",
+    ]
+    scored = score_challenger_batch(questions, [1.0, 0.6, 0.0, 0.2], [0.5, 0.7, -1.0, 0.9], format_penalty=-1.0)
+    # The two near-duplicates form one cluster: 2 of the 3 well-formed, scaled to the batch of 4.
+    assert scored.penalties == pytest.approx([0.5, 0.5, 0.0, 0.25])
+    assert scored.rewards == pytest.approx([0.5, 0.1, -1.0, 0.0])  # 0.2 - 0.25 is clipped at 0
+    assert scored.metrics["rzero/format_failure_rate"] == pytest.approx(0.25)
+    assert scored.metrics["rzero/question_clusters"] == 2.0
+    assert sum(v for k, v in scored.metrics.items() if k.startswith("rzero/p_hat_hist/")) == pytest.approx(1.0)
+    assert scored.metrics["rzero/p_hat_hist/0.5"] == pytest.approx(1 / 3)
+
+
+def test_challenger_batch_ablations_without_penalty_or_clip():
+    questions = ["Same question here?", "Same question here?"]
+    without_penalty = score_challenger_batch(questions, [0.4, 0.8], [0.3, 0.6], penalty_threshold=None)
+    assert without_penalty.rewards == pytest.approx([0.4, 0.8]) and without_penalty.penalties == [0.0, 0.0]
+    unclipped = score_challenger_batch(questions, [0.4, 0.8], [0.3, 0.6], clip=False)
+    assert unclipped.rewards == pytest.approx([-0.6, -0.2])
+
+
+def test_challenger_batch_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match="2 questions but 1 uncertainties"):
+        score_challenger_batch(["a", "b"], [0.5], [0.5, 0.5])

@@ -17,9 +17,7 @@ from omegaconf import DictConfig
 from verl import DataProto
 from verl.trainer.ppo.ray_trainer import RayPPOTrainer
 
-from rzero_rewards import parse_challenger_output, repetition_penalty
-
-P_HAT_BINS = np.linspace(0.0, 1.0, 11)
+from rzero_rewards import parse_challenger_output, score_challenger_batch
 
 
 def check_rzero_config(config: DictConfig) -> None:
@@ -41,54 +39,43 @@ def check_rzero_config(config: DictConfig) -> None:
             "serve the Solver on its own resource pool (reward.reward_model.enable_resource_pool=true): the "
             "repetition penalty needs rewards computed during rollout, which verl's colocated mode does not do"
         )
-    if config.rzero.repetition_penalty.enable and not config.trainer.balance_batch:
-        raise ValueError("trainer.balance_batch must stay true: the repetition penalty is applied there")
+    if not config.trainer.balance_batch:
+        raise ValueError("trainer.balance_batch must stay true: the Challenger's batch rewards are applied there")
 
 
-def apply_repetition_penalty(batch: DataProto, tokenizer: Any, threshold: float, clip: bool) -> dict[str, float]:
-    """Subtract each well-formed rollout's repetition penalty from its score, in place.
+def apply_challenger_batch_rewards(
+    batch: DataProto, tokenizer: Any, penalty_threshold: float | None, clip: bool
+) -> dict[str, float]:
+    """Turn each well-formed rollout's uncertainty into its final reward, in place; return step metrics.
 
-    Reads the per-rollout `uncertainty` and `format_ok` that `challenger_compute_score` reported,
-    clusters the questions of the whole batch, and rewrites `rm_scores` (the score sits on the
-    last response token). Malformed rollouts keep their format score. Returns step metrics.
+    Reads the per-rollout `uncertainty`, `p_hat` and `format_ok` that `challenger_compute_score`
+    reported, scores the batch with `score_challenger_batch` (repetition penalty unless
+    `penalty_threshold` is None, clip) and rewrites `rm_scores` (the score sits on the last
+    response token). Malformed rollouts keep their format score.
     """
     scores = batch.batch["rm_scores"]
     response_length = scores.shape[1]
     lengths = batch.batch["attention_mask"][:, -response_length:].sum(-1).tolist()
-    size = len(lengths)
-    valid = [i for i in range(size) if float(batch.non_tensor_batch["format_ok"][i]) > 0]
-    texts = tokenizer.batch_decode(
-        [batch.batch["responses"][i, : lengths[i]] for i in valid], skip_special_tokens=True
+    info = batch.non_tensor_batch
+    valid = [i for i in range(len(lengths)) if float(info["format_ok"][i]) > 0]
+    texts = tokenizer.batch_decode([batch.batch["responses"][i, : lengths[i]] for i in valid], skip_special_tokens=True)
+    questions: list[str | None] = [None] * len(lengths)
+    for i, text in zip(valid, texts):
+        questions[i] = parse_challenger_output(text)[0]
+    scored = score_challenger_batch(
+        questions,
+        info["uncertainty"].astype(np.float64).tolist(),
+        info["p_hat"].astype(np.float64).tolist(),
+        info["solver_latency_s"].astype(np.float64).tolist(),
+        penalty_threshold=penalty_threshold,
+        clip=clip,
     )
-    questions = [parse_challenger_output(text)[0] for text in texts]
-    penalties = np.zeros(size)
-    if valid:
-        # Cluster the well-formed questions; a cluster's share is of the whole batch, as in the paper.
-        penalties[valid] = np.asarray(repetition_penalty(questions, threshold)) * len(valid) / size
-    uncertainty = batch.non_tensor_batch["uncertainty"].astype(np.float64)
     for i in valid:
-        reward = uncertainty[i] - penalties[i]
         scores[i].zero_()
-        scores[i, lengths[i] - 1] = max(0.0, reward) if clip else reward
-    batch.non_tensor_batch["repetition_penalty"] = penalties
+        scores[i, lengths[i] - 1] = scored.rewards[i]
+    info["repetition_penalty"] = np.asarray(scored.penalties)
     batch.meta_info["reward_extra_keys"] = [*batch.meta_info.get("reward_extra_keys", []), "repetition_penalty"]
-
-    metrics = {"rzero/format_failure_rate": 1.0 - len(valid) / size, "rzero/reward/mean": float(scores.sum(-1).mean())}
-    if valid:
-        p_hat = batch.non_tensor_batch["p_hat"].astype(np.float64)[valid]
-        latency = batch.non_tensor_batch["solver_latency_s"].astype(np.float64)[valid]
-        metrics |= {
-            "rzero/uncertainty/mean": float(uncertainty[valid].mean()),
-            "rzero/repetition_penalty/mean": float(penalties[valid].mean()),
-            "rzero/repetition_penalty/max": float(penalties[valid].max()),
-            # Each cluster of c questions contributes c members of penalty c / size: Σ 1/c counts clusters.
-            "rzero/question_clusters": float(round(sum(1.0 / (penalties[i] * size) for i in valid))),
-            "rzero/solver_latency_s/mean": float(latency.mean()),
-            "rzero/solver_latency_s/max": float(latency.max()),
-        }
-        counts, _ = np.histogram(p_hat, bins=np.append(P_HAT_BINS - 0.05, 1.05))
-        metrics |= {f"rzero/p_hat_hist/{edge:.1f}": count / len(valid) for edge, count in zip(P_HAT_BINS, counts)}
-    return metrics
+    return scored.metrics | {"rzero/reward/mean": float(scores.sum(-1).mean())}
 
 
 class RayRZeroTrainer(RayPPOTrainer):
@@ -105,6 +92,7 @@ class RayRZeroTrainer(RayPPOTrainer):
     def apply_batch_rewards(self, batch: DataProto) -> dict[str, float]:
         """The batch-level reward terms of this run's role (only the Challenger has one)."""
         settings = self.config.rzero
-        if settings.role != "challenger" or not settings.repetition_penalty.enable:
+        if settings.role != "challenger":
             return {}
-        return apply_repetition_penalty(batch, self.tokenizer, settings.repetition_penalty.threshold, settings.clip)
+        threshold = settings.repetition_penalty.threshold if settings.repetition_penalty.enable else None
+        return apply_challenger_batch_rewards(batch, self.tokenizer, threshold, settings.clip)

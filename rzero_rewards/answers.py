@@ -97,3 +97,47 @@ def extract_question(text: str) -> str | None:
         return None
     question = text[start + len(_QUESTION_OPEN) : end].strip()
     return question or None
+
+
+def _last_number(text: str) -> str | None:
+    """The last number in `text` (digits with optional sign, thousands commas, decimals), commas removed."""
+    end = len(text)
+    while end > 0:
+        while end > 0 and not text[end - 1].isdigit():
+            end -= 1
+        if end == 0:
+            return None
+        start = end
+        while start > 0 and (text[start - 1].isdigit() or text[start - 1] in ".,"):
+            start -= 1
+        number = text[start:end].strip(".,").replace(",", "")
+        # A minus sign, not a subtraction: nothing or a space/bracket/equals sign before it.
+        if start > 0 and text[start - 1] == "-" and (start < 2 or text[start - 2] in " \t\n(=$"):
+            number = "-" + number
+        if number.strip("-"):
+            return number
+        end = start
+    return None
+
+
+def extract_answer(text: str, last_number_fallback: bool = False) -> str | None:
+    """The graded answer: the last `\\boxed{}`; with `last_number_fallback`, else the last number.
+
+    The fallback is off in the paper (and by default here); it lets models too small to write
+    `\\boxed{}` (the embedded SmolLM2-135M) produce votes, pseudo-labels and rewards at all.
+
+    >>> extract_answer("6 × 7 = 42, which is the answer.", last_number_fallback=True)
+    '42'
+    >>> extract_answer("She has 1,250.5 left; then -3.", last_number_fallback=True)
+    '-3'
+    >>> extract_answer("so 9-3", last_number_fallback=True)
+    '3'
+    >>> extract_answer("It is \\\\boxed{7}, not 8.", last_number_fallback=True)
+    '7'
+    >>> extract_answer("6 × 7 = 42") is None
+    True
+    """
+    boxed = extract_boxed(text)
+    if boxed is not None or not last_number_fallback:
+        return boxed
+    return _last_number(text)

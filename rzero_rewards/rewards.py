@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .answers import extract_boxed, extract_question
+from .answers import extract_answer, extract_boxed, extract_question
 from .equivalence import is_equivalent
 
 UncertaintyScale = Literal["paper", "min"]
@@ -77,6 +77,9 @@ def in_band(p_hat: float, low: float = 0.3, high: float = 0.7) -> bool:
     return low - eps <= p_hat <= high + eps
 
 
-def solver_reward(response: str, pseudo_label: str) -> float:
-    """1.0 if the last `\\boxed{}` answer of `response` is equivalent to `pseudo_label`, else 0.0."""
-    return 1.0 if is_equivalent(extract_boxed(response), pseudo_label) else 0.0
+def solver_reward(response: str, pseudo_label: str, last_number_fallback: bool = False) -> float:
+    """1.0 if the last `\\boxed{}` answer of `response` is equivalent to `pseudo_label`, else 0.0.
+
+    `last_number_fallback`: read the last number when there is no box (see `extract_answer`).
+    """
+    return 1.0 if is_equivalent(extract_answer(response, last_number_fallback), pseudo_label) else 0.0

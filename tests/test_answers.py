@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rzero_rewards import extract_boxed, extract_question
+from rzero_rewards import extract_answer, extract_boxed, extract_question
 
 BOXED_CASES = [
     # (text, expected) -- where each row came from
@@ -89,3 +89,27 @@ def test_pathological_inputs_finish(text):
 def test_deep_nesting_is_balanced():
     text = "\\boxed{" * 10_000 + "1" + "}" * 10_000
     assert extract_boxed(text) == "1"  # the last \boxed is the innermost
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("6 × 7 = 42, which is the answer.", "42"),
+        ("x = -5", "-5"),
+        ("10-4", "4"),  # a subtraction, not a negative number
+        ("pay $1,000,000.", "1000000"),
+        ("about 3.75 kg", "3.75"),
+        ("no digits", None),
+        ("", None),
+        ("\\boxed{x+1} and 7", "x+1"),
+    ],
+)
+def test_extract_answer_with_the_last_number_fallback(text, expected):
+    assert extract_answer(text, last_number_fallback=True) == expected
+    assert extract_answer(text) == extract_boxed(text)
+
+
+@given(st.text(max_size=300))
+def test_extract_answer_never_raises(text):
+    answer = extract_answer(text, last_number_fallback=True)
+    assert answer is None or answer == extract_boxed(text) or answer.lstrip("-").replace(".", "").isdigit()

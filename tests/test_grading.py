@@ -71,6 +71,21 @@ def test_grade(kind, answers, response, correct, unparsed):
     assert result.correct is correct and result.unparsed is unparsed
 
 
+@pytest.mark.parametrize(
+    ("kind", "answers", "response", "correct", "extracted"),
+    [
+        ("math", ["18"], "She makes 18 dollars.", True, "18"),
+        ("math", ["1250"], "In total 1,250.", True, "1250"),
+        ("math", ["18"], "First 18, then \\boxed{20}.", False, "20"),  # a box still wins
+        ("math", ["18"], "No number here.", False, None),
+        ("choice", ["C"], "It is 3.", False, None),  # the fallback is for math only
+    ],
+)
+def test_grade_with_the_last_number_fallback(kind, answers, response, correct, extracted):
+    result = grade(item(kind, answers), response, last_number_fallback=True)
+    assert result.correct is correct and result.extracted == extracted
+
+
 def test_self_check_on_the_full_local_files(benchmark_dir, tmp_path):
     run_script(sys.executable, "evaluate_self_check.py",
                "--data-dir", benchmark_dir, "--output-dir", tmp_path)  # fmt: skip

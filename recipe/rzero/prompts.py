@@ -1,4 +1,9 @@
-"""The chat prompts of both roles: one definition, used by training, the stages and evaluation."""
+"""The chat prompts of both roles: one definition, used by training, the stages and evaluation.
+
+`format_example=True` puts one worked exchange in the required format before the real request
+(a one-shot prompt). The paper does not; tiny models such as the embedded SmolLM2-135M otherwise
+almost never write `<question>` blocks or `\\boxed{}` answers, which leaves every reward at 0.
+"""
 
 from __future__ import annotations
 
@@ -22,17 +27,35 @@ CHALLENGER_USER_PROMPT = (
 )
 
 
-def solver_messages(question: str) -> list[dict[str, str]]:
+LAST_NUMBER_HELP = "without a \\\\boxed{} answer, grade the last number (for tiny models; the paper: off)"
+FORMAT_EXAMPLE_HELP = "show one worked example of the output format first (for tiny models; the paper: off)"
+
+SOLVER_EXAMPLE = (
+    "A shop sells pencils in packs of 6. Mia buys 4 packs and gives away 5 pencils. How many pencils does she have left?",
+    "Mia buys 4 packs of 6 pencils, so she has 4 × 6 = 24 pencils. She gives away 5, leaving 24 − 5 = 19.\n\n"
+    "\\boxed{19}",
+)
+CHALLENGER_EXAMPLE = (
+    "<question>\nA rectangle has perimeter 30 and area 56. What is the length of its longer side?\n</question>\n\n"
+    "\\boxed{8}"
+)
+
+
+def solver_messages(question: str, format_example: bool = False) -> list[dict[str, str]]:
     """The chat the Solver answers: the step-by-step system prompt and the question."""
+    example = [
+        {"role": "user", "content": SOLVER_EXAMPLE[0]},
+        {"role": "assistant", "content": SOLVER_EXAMPLE[1]},
+    ]
     return [
         {"role": "system", "content": SOLVER_SYSTEM_PROMPT},
+        *(example if format_example else []),
         {"role": "user", "content": question},
     ]
 
 
-def challenger_messages() -> list[dict[str, str]]:
+def challenger_messages(format_example: bool = False) -> list[dict[str, str]]:
     """The fixed chat that asks the Challenger for one `<question>` and its `\\boxed{}` answer."""
-    return [
-        {"role": "system", "content": CHALLENGER_SYSTEM_PROMPT},
-        {"role": "user", "content": CHALLENGER_USER_PROMPT},
-    ]
+    request = {"role": "user", "content": CHALLENGER_USER_PROMPT}
+    example = [request, {"role": "assistant", "content": CHALLENGER_EXAMPLE}]
+    return [{"role": "system", "content": CHALLENGER_SYSTEM_PROMPT}, *(example if format_example else []), request]

@@ -21,8 +21,8 @@ from .solver_client import SolverClient, SolverClientConfig
 
 
 @lru_cache(maxsize=8)
-def _client(urls: tuple[str, ...], model: str, samples: int, max_tokens: int, temperature: float) -> SolverClient:
-    config = SolverClientConfig(samples=samples, max_tokens=max_tokens, temperature=temperature, model=model)
+def _client(urls: tuple[str, ...], model: str, **settings: Any) -> SolverClient:
+    return SolverClient(list(urls), SolverClientConfig(model=model, **settings))
     return SolverClient(list(urls), config)
 
 
@@ -51,6 +51,8 @@ async def challenger_compute_score(
     samples: int = 10,
     solver_max_tokens: int = 4096,
     solver_temperature: float = 1.0,
+    solver_format_example: bool = False,
+    solver_last_number_fallback: bool = False,
     uncertainty_scale: str = "paper",
     format_penalty: float = 0.0,
     **_: Any,
@@ -64,8 +66,16 @@ async def challenger_compute_score(
     if parsed is None:
         return {"score": format_penalty, "uncertainty": 0.0, "p_hat": -1.0, "format_ok": 0.0, "solver_latency_s": 0.0}
     question, _ = parsed
-    client = _client(_solver_urls(reward_router_address, solver_urls), solver_model, samples, solver_max_tokens,
-                     solver_temperature)  # fmt: skip
+    urls = _solver_urls(reward_router_address, solver_urls)
+    client = _client(
+        urls,
+        solver_model,
+        samples=samples,
+        max_tokens=solver_max_tokens,
+        temperature=solver_temperature,
+        format_example=solver_format_example,
+        last_number_fallback=solver_last_number_fallback,
+    )
     (verdict,) = await client.score_async([question])
     uncertainty = uncertainty_reward(verdict.p_hat, uncertainty_scale)
     return {
@@ -78,8 +88,14 @@ async def challenger_compute_score(
 
 
 def solver_compute_score(
-    data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None, **_: Any
+    data_source: str,
+    solution_str: str,
+    ground_truth: str,
+    extra_info: dict | None = None,
+    *,
+    last_number_fallback: bool = False,
+    **_: Any,
 ) -> dict[str, float]:
     """The Solver's reward: agreement of its last `\\boxed{}` answer with the pseudo-label."""
-    score = solver_reward(solution_str, ground_truth)
+    score = solver_reward(solution_str, ground_truth, last_number_fallback)
     return {"score": score, "acc": score}

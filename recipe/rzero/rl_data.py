@@ -17,11 +17,11 @@ SOLVER_DATA_SOURCE = "rzero_solver"
 CHALLENGER_DATA_SOURCE = "rzero_challenger"
 
 
-def solver_row(index: int, record: dict[str, Any]) -> dict[str, Any]:
+def solver_row(index: int, record: dict[str, Any], format_example: bool = False) -> dict[str, Any]:
     """One verl RL parquet row: chat prompt, rule reward with the pseudo-label as ground truth."""
     return {
         "data_source": SOLVER_DATA_SOURCE,
-        "prompt": solver_messages(record["question"]),
+        "prompt": solver_messages(record["question"], format_example),
         "ability": "math",
         "reward_model": {"style": "rule", "ground_truth": record["label"]},
         "extra_info": {
@@ -66,12 +66,12 @@ def write_rl_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
         pq.write_table(pa.Table.from_pylist(rows, schema=schema), temporary)
 
 
-def challenger_prompt_rows(count: int) -> list[dict[str, Any]]:
+def challenger_prompt_rows(count: int, format_example: bool = False) -> list[dict[str, Any]]:
     """`count` copies of the fixed Challenger prompt (one per Challenger rollout group)."""
     return [
         {
             "data_source": CHALLENGER_DATA_SOURCE,
-            "prompt": challenger_messages(),
+            "prompt": challenger_messages(format_example),
             "ability": "question_generation",
             "reward_model": {"style": "rule", "ground_truth": ""},
             "extra_info": {"index": index},

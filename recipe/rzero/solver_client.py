@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from rzero_rewards import extract_boxed, majority_vote
+from rzero_rewards import extract_answer, majority_vote
 
 from .prompts import solver_messages
 
@@ -50,6 +50,8 @@ class SolverClientConfig:
         retries: further attempts after a failed request, with exponential backoff from `backoff_s`.
         vote_timeout_s: math-verify budget per answer comparison in the vote.
         model: the served model name.
+        format_example: ask with the one-shot Solver prompt (`prompts.solver_messages`).
+        last_number_fallback: vote on the last number of answers without `\\boxed{}` (`extract_answer`).
         log_paths: server logs, named in errors.
     """
 
@@ -64,6 +66,8 @@ class SolverClientConfig:
     backoff_s: float = 1.0
     vote_timeout_s: float = 5.0
     model: str = "solver"
+    format_example: bool = False
+    last_number_fallback: bool = False
     log_paths: list[Path] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -86,7 +90,7 @@ class SolverClient:
         config = self.config
         return {
             "model": config.model,
-            "messages": solver_messages(question),
+            "messages": solver_messages(question, config.format_example),
             "n": config.samples,
             "temperature": config.temperature,
             "top_p": config.top_p,
@@ -122,7 +126,7 @@ class SolverClient:
             started = time.perf_counter()
             responses = await self._complete(http, self.urls[index % len(self.urls)], question)
             latency = time.perf_counter() - started
-        answers = [extract_boxed(response) for response in responses]
+        answers = [extract_answer(response, self.config.last_number_fallback) for response in responses]
         vote = await asyncio.to_thread(majority_vote, answers, self.config.vote_timeout_s)
         return SolverVerdict(question, responses, answers, vote.label, vote.p_hat, vote.counts, latency)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rzero_rewards import extract_boxed, is_equivalent
+from rzero_rewards import extract_answer, extract_boxed, is_equivalent
 
 from .datasets import BENCHMARKS, EvalItem
 
@@ -31,9 +31,10 @@ class Grade:
         return self.extracted is None
 
 
-def grade_math(response: str, answers: tuple[str, ...]) -> Grade:
-    """The last `\\boxed{}` answer, equivalent (math-verify, hard timeout) to any accepted answer."""
-    extracted = extract_boxed(response)
+def grade_math(response: str, answers: tuple[str, ...], last_number_fallback: bool = False) -> Grade:
+    """The last `\\boxed{}` answer (else, with the fallback, the last number), equivalent
+    (math-verify, hard timeout) to any accepted answer."""
+    extracted = extract_answer(response, last_number_fallback)
     return Grade(extracted, extracted is not None and any(is_equivalent(extracted, gold) for gold in answers))
 
 
@@ -100,10 +101,10 @@ def grade_bbeh(response: str, answers: tuple[str, ...]) -> Grade:
     return Grade(prediction or None, bool(prediction) and any(bbeh_match(prediction, gold) for gold in answers))
 
 
-def grade(item: EvalItem, response: str) -> Grade:
-    """Grade `response` by the rules of `item`'s answer kind."""
+def grade(item: EvalItem, response: str, last_number_fallback: bool = False) -> Grade:
+    """Grade `response` by the rules of `item`'s answer kind (the fallback applies to math only)."""
     if item.kind == "math":
-        return grade_math(response, item.answers)
+        return grade_math(response, item.answers, last_number_fallback)
     if item.kind == "choice":
         return grade_choice(response, item.answers)
     return grade_bbeh(response, item.answers)

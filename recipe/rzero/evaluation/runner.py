@@ -19,7 +19,7 @@ from typing import Any
 
 from ..artifacts import StageManifest, atomic_path, model_fingerprint, request_seed, write_json, write_jsonl
 from ..engine import EngineConfig, chat_completions, make_engine
-from ..prompts import solver_messages
+from ..prompts import FORMAT_EXAMPLE_HELP, LAST_NUMBER_HELP, solver_messages
 from .datasets import BENCHMARKS, EvalItem, load_benchmark
 from .grading import grade, reference_response
 
@@ -45,6 +45,8 @@ class EvaluateConfig(EngineConfig):
     sampled_temperature: float = field(default=0.6, metadata={"help": "temperature of mean@k sampling"})
     sampled_top_p: float = field(default=0.95, metadata={"help": "top-p of mean@k sampling"})
     seed: int = field(default=0, metadata={"help": "sampling seed"})
+    format_example: bool = field(default=False, metadata={"help": FORMAT_EXAMPLE_HELP})
+    last_number_fallback: bool = field(default=False, metadata={"help": LAST_NUMBER_HELP})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -55,17 +57,19 @@ class EvaluateConfig(EngineConfig):
             raise FileNotFoundError(f"data directory {self.data_dir} does not exist")
 
 
-def item_messages(item: EvalItem) -> list[dict[str, str]]:
+def item_messages(item: EvalItem, format_example: bool = False) -> list[dict[str, str]]:
     """The chat for one item: the Solver's system prompt; multiple choice asks for a boxed letter."""
-    return solver_messages(item.question + (CHOICE_INSTRUCTION if item.kind == "choice" else ""))
+    return solver_messages(item.question + (CHOICE_INSTRUCTION if item.kind == "choice" else ""), format_example)
 
 
-def _graded_records(items: list[EvalItem], responses: list[list[str]]) -> list[dict[str, Any]]:
+def _graded_records(
+    items: list[EvalItem], responses: list[list[str]], last_number_fallback: bool = False
+) -> list[dict[str, Any]]:
     def grade_item(pair: tuple[EvalItem, list[str]]) -> list[dict[str, Any]]:
         item, texts = pair
         records = []
         for sample, text in enumerate(texts):
-            result = grade(item, text)
+            result = grade(item, text, last_number_fallback)
             records.append(
                 {
                     "id": item.id,
@@ -153,6 +157,8 @@ def run_evaluate(config: EvaluateConfig) -> dict[str, Any]:
         params = {
             "sampling": sampling,
             "seed": config.seed,
+            "format_example": config.format_example,
+            "last_number_fallback": config.last_number_fallback,
             "limit": config.limit,
             "data_dir": config.data_dir,
             "engine": config.engine_kwargs(config.seed),
@@ -166,16 +172,18 @@ def run_evaluate(config: EvaluateConfig) -> dict[str, Any]:
         engine = engine or make_engine(config, config.seed)
         responses = chat_completions(
             engine,
-            [item_messages(item) for item in items],
+            [item_messages(item, config.format_example) for item in items],
             [sampling | {"seed": request_seed(config.seed, index)} for index in range(len(items))],
         )
-        records = _graded_records(items, responses)
+        records = _graded_records(items, responses, config.last_number_fallback)
         results[name] = _benchmark_summary(name, records, samples)
         write_jsonl(directory / "samples.jsonl", records)
         write_json(directory / "summary.json", results[name])
         manifest.record(directory / "samples.jsonl")
         print(f"[evaluate] {name}: {100 * results[name]['accuracy']:.2f}% ({len(items)} items × {samples})")
-    return write_results(config.output_dir, results, f"{config.model}")
+    notes = [flag for flag, on in (("--format-example", config.format_example),
+                                   ("--last-number-fallback", config.last_number_fallback)) if on]  # fmt: skip
+    return write_results(config.output_dir, results, config.model + (f" ({', '.join(notes)})" if notes else ""))
 
 
 @dataclass(kw_only=True)

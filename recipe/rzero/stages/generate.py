@@ -28,7 +28,7 @@ from ..artifacts import (
     write_jsonl,
 )
 from ..engine import EngineConfig, chat_completions, make_engine
-from ..prompts import challenger_messages
+from ..prompts import FORMAT_EXAMPLE_HELP, challenger_messages
 
 
 @dataclass(kw_only=True)
@@ -41,6 +41,7 @@ class GenerateConfig(EngineConfig):
     top_p: float = field(default=0.95, metadata={"help": "nucleus sampling"})
     max_tokens: int = field(default=4096, metadata={"help": "longest Challenger output"})
     seed: int = field(default=0, metadata={"help": "base seed; sample i uses a seed derived from (seed, i)"})
+    format_example: bool = field(default=False, metadata={"help": FORMAT_EXAMPLE_HELP})
     chunk_size: int = field(default=512, metadata={"help": "samples per resumable chunk"})
 
     def __post_init__(self) -> None:
@@ -71,7 +72,7 @@ def run_generate(config: GenerateConfig) -> dict[str, Any]:
         engine = engine or make_engine(config, config.seed)
         seeds = [request_seed(config.seed, index) for index in range(start, end)]
         texts = chat_completions(
-            engine, [challenger_messages()] * (end - start), [{**sampling, "n": 1, "seed": seed} for seed in seeds]
+            engine, [challenger_messages(config.format_example)] * (end - start), [{**sampling, "n": 1, "seed": seed} for seed in seeds]
         )
         return [
             {"index": index, "seed": seed, "raw_output": outputs[0]}

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rzero_rewards import equivalence_stats, extract_boxed, in_band, is_equivalent, majority_vote
+from rzero_rewards import equivalence_stats, extract_answer, in_band, is_equivalent, majority_vote
 
 from ..artifacts import (
     ChunkStore,
@@ -34,7 +34,7 @@ from ..artifacts import (
 )
 from ..engine import EngineConfig, chat_completions, make_engine
 from ..evaluation.datasets import load_benchmark
-from ..prompts import solver_messages
+from ..prompts import FORMAT_EXAMPLE_HELP, LAST_NUMBER_HELP, solver_messages
 from ..rl_data import solver_row, write_rl_parquet
 
 
@@ -57,6 +57,8 @@ class LabelConfig(EngineConfig):
     low: float = field(default=0.3, metadata={"help": "keep questions with p-hat >= low"})
     high: float = field(default=0.7, metadata={"help": "keep questions with p-hat <= high"})
     filter: bool = field(default=True, metadata={"help": "apply the p-hat band (--no-filter keeps every labelled one)"})
+    format_example: bool = field(default=False, metadata={"help": FORMAT_EXAMPLE_HELP})
+    last_number_fallback: bool = field(default=False, metadata={"help": LAST_NUMBER_HELP})
     chunk_size: int = field(default=256, metadata={"help": "questions per resumable chunk"})
 
     def __post_init__(self) -> None:
@@ -107,7 +109,7 @@ def load_questions(config: LabelConfig) -> list[dict[str, Any]]:
 
 
 def _vote(record: dict[str, Any], responses: list[str], config: LabelConfig) -> dict[str, Any]:
-    answers = [extract_boxed(response) for response in responses]
+    answers = [extract_answer(response, config.last_number_fallback) for response in responses]
     vote = majority_vote(answers)
     kept = vote.label is not None and (not config.filter or in_band(vote.p_hat, config.low, config.high))
     result = {**record, "answers": answers, "label": vote.label, "p_hat": vote.p_hat, "counts": vote.counts}
@@ -162,7 +164,7 @@ def run_label(config: LabelConfig) -> dict[str, Any]:
         chunk = questions[start:end]
         responses = chat_completions(
             engine,
-            [solver_messages(record["question"]) for record in chunk],
+            [solver_messages(record["question"], config.format_example) for record in chunk],
             [{**sampling, "seed": request_seed(config.seed, start + offset)} for offset in range(len(chunk))],
         )
         with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
@@ -171,7 +173,7 @@ def run_label(config: LabelConfig) -> dict[str, Any]:
     records = store.run(len(questions), config.chunk_size, label_chunk, "label")
     stats = _summary(records, equivalence_stats().get("timeouts", 0) - timeouts_before)
     kept = [record for record in records if record["kept"]]
-    write_rl_parquet(config.output, [solver_row(index, record) for index, record in enumerate(kept)])
+    write_rl_parquet(config.output, [solver_row(index, record, config.format_example) for index, record in enumerate(kept)])
     write_jsonl(votes_path(config.output), records)
     write_json(stats_path(config.output), stats)
     manifest.record(config.output, stats=stats)

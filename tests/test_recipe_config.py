@@ -100,15 +100,15 @@ def test_launcher_works_from_a_verl_checkout_copy(tmp_path, embedded_model):
     assert printed.reward.custom_reward_function.path == "pkg://recipe.rzero.reward_fn"
 
 
-def planned_commands(script: str, tmp_path) -> list[list[str]]:
-    """The commands `examples/<script> --dry-run` would run, split as the shell would."""
+def planned_commands(script: str, tmp_path, *flags: str) -> list[list[str]]:
+    """The commands `examples/<script> --dry-run [flags]` would run, split as the shell would."""
     import os
     import shlex
     import subprocess
 
     env = {**os.environ, "RUN_DIR": str(tmp_path / "run")}
     result = subprocess.run(
-        ["bash", str(ROOT / "examples" / script), "--dry-run"], capture_output=True, text=True, env=env, check=True
+        ["bash", str(ROOT / "examples" / script), "--dry-run", *flags], capture_output=True, text=True, env=env, check=True
     )
     return [shlex.split(line) for line in result.stdout.splitlines() if line and not line.startswith("#")]
 

@@ -1,0 +1,241 @@
+"""The `trl` engine: one R-Zero role trained with TRL's `GRPOTrainer`, from the recipe's own config.
+
+For single machines (CPU included), where verl's trainer cannot run. It reads the same composed
+Hydra config as `main_rzero` (`rzero_challenger.yaml` / `rzero_solver.yaml` plus the same
+overrides), maps verl's hyper-parameter names onto `GRPOConfig` (`grpo_config`), trains on the same
+parquet files, and scores with the same reward functions (`reward_fn.py`, plus
+`score_challenger_batch` for the Challenger's batch terms). No RL loop of its own.
+
+Differences from verl that the mapping cannot remove: TRL generates with transformers (no vLLM on
+CPU), uses the k3 KL estimator (verl's `low_var_kl` is k3 clamped to [−10, 10]) and does not
+truncate prompts (`data.max_prompt_length` is checked, not applied).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from rzero_rewards import parse_challenger_output, score_challenger_batch
+
+from .reward_fn import challenger_compute_score, solver_compute_score
+
+# verl's loss aggregation → TRL's loss type with the same normalisation.
+LOSS_TYPES = {"token-mean": "dapo", "seq-mean-token-mean": "grpo", "seq-mean-token-sum-norm": "dr_grpo"}
+FINAL_MODEL_DIR = "model"
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(f"the trl engine cannot honour this config: {message}")
+
+
+def batch_sizes(config: DictConfig) -> dict[str, int]:
+    """TRL's batch arguments for verl's `train_batch_size` / `ppo_mini_batch_size` / micro batch.
+
+    One verl step = `train_batch_size` prompts × `rollout.n` completions, split into optimizer
+    updates of `ppo_mini_batch_size` prompts, each accumulated over micro batches of
+    `ppo_micro_batch_size_per_gpu` completions.
+    """
+    actor = config.actor_rollout_ref.actor
+    group = config.actor_rollout_ref.rollout.n
+    prompts, mini = config.data.train_batch_size, actor.ppo_mini_batch_size
+    _require(prompts % mini == 0, f"data.train_batch_size={prompts} is not a multiple of ppo_mini_batch_size={mini}")
+    micro = actor.ppo_micro_batch_size_per_gpu or mini * group
+    _require(
+        (mini * group) % micro == 0,
+        f"ppo_mini_batch_size × rollout.n = {mini * group} completions is not a multiple of "
+        f"ppo_micro_batch_size_per_gpu={micro}",
+    )
+    accumulation = mini * group // micro
+    updates_per_step = prompts // mini
+    return {
+        "per_device_train_batch_size": micro,
+        "gradient_accumulation_steps": accumulation,
+        "steps_per_generation": accumulation * updates_per_step,
+        "updates_per_step": updates_per_step,
+    }
+
+
+def grpo_config(config: DictConfig) -> Any:
+    """A `trl.GRPOConfig` equal in meaning to the verl settings of `config` (errors name the key)."""
+    import torch
+    from trl import GRPOConfig
+
+    actor = config.actor_rollout_ref.actor
+    rollout = config.actor_rollout_ref.rollout
+    trainer = config.trainer
+    _require(not config.reward.reward_model.enable, "reward.reward_model.enable=true (serve the Solver with "
+             "scripts/serve_solver.py and pass reward.custom_reward_function.reward_kwargs.solver_urls)")  # fmt: skip
+    _require(config.algorithm.adv_estimator == "grpo", f"algorithm.adv_estimator={config.algorithm.adv_estimator}")
+    _require(not config.algorithm.use_kl_in_reward, "algorithm.use_kl_in_reward=true (TRL has the KL in the loss)")
+    _require(actor.loss_agg_mode in LOSS_TYPES, f"actor.loss_agg_mode={actor.loss_agg_mode}")
+    _require(
+        not actor.use_kl_loss or actor.kl_loss_type in ("low_var_kl", "k3"),
+        f"actor.kl_loss_type={actor.kl_loss_type} (TRL's KL is k3)",
+    )
+    _require(actor.optim.lr_scheduler_type in ("constant", "cosine"), f"optim.lr_scheduler_type={actor.optim.lr_scheduler_type}")
+    sizes = batch_sizes(config)
+    steps = trainer.total_training_steps
+    _require(steps is not None and steps > 0, "trainer.total_training_steps must be set")
+    max_steps = steps * sizes["updates_per_step"]
+    warmup = actor.optim.lr_warmup_steps  # in verl steps; negative: use the ratio
+    if warmup is None or warmup < 0:
+        warmup_steps = round(actor.optim.lr_warmup_steps_ratio * max_steps)
+    else:
+        warmup_steps = warmup * sizes["updates_per_step"]
+    save_every = trainer.save_freq if trainer.save_freq and trainer.save_freq > 0 else steps
+    logger = list(trainer.logger)
+    on_gpu = torch.cuda.is_available()
+    return GRPOConfig(
+        output_dir=str(trainer.default_local_dir),
+        run_name=f"{trainer.project_name}/{trainer.experiment_name}",
+        report_to=[name for name in logger if name in ("tensorboard", "wandb")] or "none",
+        logging_steps=1,
+        # One verl step is `updates_per_step` TRL optimizer steps.
+        max_steps=max_steps,
+        save_strategy="steps",
+        save_steps=save_every * sizes["updates_per_step"],
+        save_total_limit=1,
+        seed=actor.data_loader_seed,
+        shuffle_dataset=bool(config.data.shuffle),
+        per_device_train_batch_size=sizes["per_device_train_batch_size"],
+        gradient_accumulation_steps=sizes["gradient_accumulation_steps"],
+        steps_per_generation=sizes["steps_per_generation"],
+        num_generations=rollout.n,
+        num_iterations=actor.ppo_epochs,
+        max_completion_length=config.data.max_response_length,
+        temperature=rollout.temperature,
+        top_p=rollout.top_p,
+        top_k=max(0, rollout.top_k),
+        learning_rate=actor.optim.lr,
+        lr_scheduler_type=actor.optim.lr_scheduler_type,
+        warmup_steps=warmup_steps,
+        weight_decay=actor.optim.weight_decay,
+        max_grad_norm=actor.grad_clip,
+        beta=actor.kl_loss_coef if actor.use_kl_loss else 0.0,
+        epsilon=actor.clip_ratio_low,
+        epsilon_high=actor.clip_ratio_high,
+        loss_type=LOSS_TYPES[actor.loss_agg_mode],
+        scale_rewards="group" if config.algorithm.norm_adv_by_std_in_grpo else "none",
+        gradient_checkpointing=bool(config.actor_rollout_ref.model.enable_gradient_checkpointing),
+        # fp32 master weights as verl's FSDP actor; bf16 autocast on GPUs.
+        model_init_kwargs={"dtype": "float32"},
+        bf16=on_gpu,
+        use_cpu=not on_gpu,
+        remove_unused_columns=False,
+        log_completions=False,
+        dataloader_num_workers=0,
+    )
+
+
+def challenger_reward_function(config: DictConfig) -> Callable[..., Any]:
+    """TRL reward function of the Challenger: `challenger_compute_score` per rollout, then the batch terms."""
+    reward_kwargs = OmegaConf.to_container(config.reward.custom_reward_function.reward_kwargs, resolve=True)
+    penalty = config.rzero.repetition_penalty
+    threshold = penalty.threshold if penalty.enable else None
+
+    async def challenger(completions: list, data_source: list, log_metric: Callable, **_: Any) -> list[float]:
+        texts = [_text(completion) for completion in completions]
+        results = await asyncio.gather(
+            *(challenger_compute_score(source, text, **reward_kwargs) for source, text in zip(data_source, texts))
+        )
+        questions = [parsed[0] if (parsed := parse_challenger_output(text)) else None for text in texts]
+        scored = score_challenger_batch(
+            questions,
+            [result["uncertainty"] for result in results],
+            [result["p_hat"] for result in results],
+            [result["solver_latency_s"] for result in results],
+            penalty_threshold=threshold,
+            clip=config.rzero.clip,
+            format_penalty=reward_kwargs.get("format_penalty", 0.0),
+        )
+        for name, value in scored.metrics.items():
+            log_metric(name, value)
+        return scored.rewards
+
+    return challenger
+
+
+def solver_reward_function(config: DictConfig) -> Callable[..., list[float]]:
+    """TRL reward function of the Solver: `solver_compute_score` against each row's pseudo-label."""
+    reward_kwargs = OmegaConf.to_container(config.reward.custom_reward_function.reward_kwargs, resolve=True)
+
+    def solver(completions: list, data_source: list, reward_model: list, **_: Any) -> list[float]:
+        return [
+            solver_compute_score(source, _text(completion), row["ground_truth"], **reward_kwargs)["score"]
+            for source, completion, row in zip(data_source, completions, reward_model)
+        ]
+
+    return solver
+
+
+def _check_rows(files: list[str]) -> None:
+    """Fail with the file names when the training files are missing or hold no row."""
+    import pyarrow.parquet as pq
+
+    missing = [name for name in files if not Path(name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"training file(s) not found: {', '.join(missing)}")
+    if sum(pq.ParquetFile(name).metadata.num_rows for name in files) == 0:
+        raise ValueError(f"no training rows in {', '.join(files)} (did the label stage keep any question?)")
+
+
+def _text(completion: Any) -> str:
+    """The text of a TRL completion (a list of chat messages, or a string)."""
+    return completion[-1]["content"] if isinstance(completion, list) else completion
+
+
+def train(config: DictConfig) -> Path:
+    """Train the role of `config` and save the final HF model to `<default_local_dir>/model`.
+
+    Resumable: checkpoints every `trainer.save_freq` steps and, with `trainer.resume_mode=auto`,
+    continues from the newest one; a finished run (the final model exists) is not trained again.
+    """
+    from datasets import load_dataset
+    from transformers import AutoTokenizer
+    from trl import GRPOTrainer
+    from transformers.trainer_utils import get_last_checkpoint
+
+    output_dir = Path(config.trainer.default_local_dir)
+    final = output_dir / FINAL_MODEL_DIR
+    if final.is_dir():
+        print(f"[rzero] {final} exists: training already finished")
+        return final
+    arguments = grpo_config(config)
+    # transformers' TensorBoard callback reads its directory from the environment (as verl's TENSORBOARD_DIR).
+    os.environ["TENSORBOARD_LOGGING_DIR"] = str(output_dir / "tensorboard")
+    files = list(config.data.train_files) if OmegaConf.is_list(config.data.train_files) else [config.data.train_files]
+    _check_rows(files)
+    dataset = load_dataset("parquet", data_files=files, split="train")
+    if config.data.train_max_samples and config.data.train_max_samples > 0:
+        dataset = dataset.select(range(min(len(dataset), config.data.train_max_samples)))
+    model_path = config.actor_rollout_ref.model.path
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    longest = max(len(tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True)) for row in dataset)
+    _require(longest <= config.data.max_prompt_length, f"a prompt has {longest} tokens > data.max_prompt_length")
+    # Enough rows for every step: verl cycles through a small kept set for `total_epochs`.
+    rows_needed = config.data.train_batch_size * config.trainer.total_training_steps
+    if len(dataset) < rows_needed:
+        from datasets import concatenate_datasets
+
+        dataset = concatenate_datasets([dataset] * math.ceil(rows_needed / len(dataset)))
+    role = config.rzero.role
+    reward = challenger_reward_function(config) if role == "challenger" else solver_reward_function(config)
+    trainer = GRPOTrainer(
+        model=model_path, reward_funcs=[reward], args=arguments, train_dataset=dataset, processing_class=tokenizer
+    )
+    resume = config.trainer.resume_mode == "auto" and output_dir.is_dir() and get_last_checkpoint(str(output_dir))
+    trainer.train(resume_from_checkpoint=resume or None)
+    partial = output_dir / f"{FINAL_MODEL_DIR}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    trainer.save_model(str(partial))
+    partial.rename(final)
+    return final

@@ -1,38 +1,65 @@
 #!/usr/bin/env bash
-# The main job on a CPU machine with the embedded SmolLM2-135M-Instruct.
-#
-# Today it runs the inference stages of one R-Zero iteration for real, on vLLM's CPU build:
-#   the base model as Challenger writes questions (generate), the base model as Solver labels
-#   GSM8K questions by majority vote (label, with the pseudo-label accuracy against the real
-#   answers), and the base model is evaluated on small slices of GSM8K and MATH-500.
-# The GRPO training stages on CPU (the `trl` engine) join with the co-evolution loop issue.
-#   bash examples/run_smollm2_cpu.sh
-set -xeuo pipefail
+# The main job on a CPU machine: one full R-Zero iteration with the embedded SmolLM2-135M-Instruct
+# (the `trl` engine; vLLM's CPU build for the solver service, generation, labelling, evaluation).
+#   serve the base Solver -> Challenger GRPO (TRL) -> generate questions -> label (majority vote, p-hat band)
+#   -> Solver GRPO (TRL) on the kept questions -> evaluate base vs iteration 1 -> report
+# Budgets are small (a few GRPO steps, tens of questions, m = 4-6) to finish in about 20-30 min on
+# 2 cores. Two documented departures from the paper let a 135M model produce any reward at all
+# (without them it almost never writes a <question> block or a \boxed{} answer and every reward is 0):
+#   --format-example / *format_example: prompts carry one worked example of the output format;
+#   --last-number-fallback / *last_number_fallback: an answer without \boxed{} is read as its last number.
+# The paper's settings are in run_qwen3_4b.sh.
+#   bash examples/run_smollm2_cpu.sh [--dry-run] [--base-challenger] [--no-repetition-penalty] [--no-filter]
+# Re-running continues an interrupted run; RUN_DIR=... picks another run directory.
+set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-run_dir=${RUN_DIR:-$root/runs/smollm2_cpu}
+export RUN_DIR=${RUN_DIR:-$root/runs/smollm2_cpu}
 data_dir=${DATA_DIR:-$root/../shared/data/benchmarks}
-questions=${QUESTIONS:-32}      # Challenger samples
-label_items=${LABEL_ITEMS:-16}  # GSM8K questions to pseudo-label
-samples=${SAMPLES:-8}           # Solver answers per question (m)
-eval_items=${EVAL_ITEMS:-32}    # items per benchmark in the evaluation
-max_tokens=${MAX_TOKENS:-384}
 
 eval "export $(bash "$root/scripts/setup_envs.sh" | tr '\n' ' ')"
-model=$("$RZERO_TRAIN_PYTHON" "$root/scripts/prepare_model.py")
-mkdir -p "$run_dir"
+export ENGINE=trl ITERATIONS=${ITERATIONS:-1}
+export PYTHON=$RZERO_TRAIN_PYTHON INFER_PYTHON=$RZERO_INFER_PYTHON
+export BASE_MODEL=${BASE_MODEL:-$("$PYTHON" "$root/scripts/prepare_model.py")}
 
-"$RZERO_INFER_PYTHON" "$root/scripts/generate.py" --model "$model" --output "$run_dir/iter_1/questions.jsonl" \
-  --num-questions "$questions" --max-tokens "$max_tokens" --max-model-len 2048
-"$RZERO_INFER_PYTHON" "$root/scripts/label.py" --model "$model" --benchmark gsm8k --data-dir "$data_dir" \
-  --limit "$label_items" --gold --samples "$samples" --max-tokens "$max_tokens" --max-model-len 2048 \
-  --output "$run_dir/iter_1/gsm8k_pseudo_labels.parquet"
-"$RZERO_INFER_PYTHON" "$root/scripts/evaluate.py" --model "$model" --benchmarks gsm8k math500 \
-  --data-dir "$data_dir" --limit "$eval_items" --max-tokens "$max_tokens" --max-model-len 2048 \
-  --output-dir "$run_dir/eval/base"
+# Budgets (override any of them from the environment for a shorter or longer run)
+challenger_steps=${CHALLENGER_STEPS:-3}
+solver_steps=${SOLVER_STEPS:-3}
+prompts_per_step=${PROMPTS_PER_STEP:-4}
+questions=${QUESTIONS:-48}
+samples=${SAMPLES:-6}             # m: Solver answers per question when labelling
+reward_samples=${REWARD_SAMPLES:-4}  # m inside the Challenger's reward
+gold_items=${GOLD_ITEMS:-16}      # GSM8K questions labelled each iteration for the pseudo-label accuracy
+eval_items=${EVAL_ITEMS:-32}
+export CHALLENGER_STEPS=$challenger_steps SOLVER_STEPS=$solver_steps
+export CHALLENGER_PROMPT_ROWS=$((prompts_per_step * challenger_steps))
 
-set +x
-echo "== generated questions:  $(cat "$run_dir/iter_1/questions.stats.json" | tr -d '\n ')"
-echo "== GSM8K pseudo-labels:  $(cat "$run_dir/iter_1/gsm8k_pseudo_labels.stats.json" | tr -d '\n ')"
-echo "== evaluation of the base model:"
-cat "$run_dir/eval/base/results.md"
+context="--max-model-len 2048"
+export PROMPT_ARGS="--format-example"
+export SERVE_ARGS="$context --gpu-memory-utilization 0.1"  # a 2.4 GiB KV cache: room beside the trainer
+export GENERATE_ARGS="--num-questions $questions --max-tokens 128 --format-example $context"
+export LABEL_ARGS="--samples $samples --max-tokens 192 --format-example --last-number-fallback $context"
+export GOLD_LABEL_ARGS="--benchmark gsm8k --data-dir $data_dir --limit $gold_items $LABEL_ARGS"
+export EVAL_ARGS="--benchmarks gsm8k math500 --data-dir $data_dir --limit $eval_items --max-tokens 256 --format-example --last-number-fallback $context"
+
+# TRL settings shared by both roles (verl's names; recipe/rzero/trl_engine.py maps them), one per line
+common="
+data.train_batch_size=$prompts_per_step
+actor_rollout_ref.rollout.n=4
+actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=8
+actor_rollout_ref.model.enable_gradient_checkpointing=true
+trainer.save_freq=1
+"
+export CHALLENGER_OVERRIDES="$common
+data.max_response_length=128
+reward.custom_reward_function.reward_kwargs.samples=$reward_samples
+reward.custom_reward_function.reward_kwargs.solver_max_tokens=192
+reward.custom_reward_function.reward_kwargs.solver_format_example=true
+reward.custom_reward_function.reward_kwargs.solver_last_number_fallback=true
+"
+export SOLVER_OVERRIDES="$common
+data.max_response_length=192
+reward.custom_reward_function.reward_kwargs.last_number_fallback=true
+"
+
+exec bash "$root/scripts/rzero_loop.sh" "$@"

@@ -1,37 +1,66 @@
 #!/usr/bin/env bash
-# The R-Zero co-evolution loop with the verl engine: for k = 1..ITERATIONS
-#   serve Solver(k-1) -> train Challenger(k) (GRPO) -> stop the service -> merge to HF
-#   -> generate questions with Challenger(k) -> label them with Solver(k-1)
-#   -> train Solver(k) on the kept set (GRPO) -> merge to HF
-# Iteration 0 is the base model in both roles. Run it through an example script
-# (examples/run_qwen3_4b.sh), which sets the variables below.
+# The R-Zero co-evolution loop. For k = 1..ITERATIONS:
+#   serve Solver(k-1) -> train Challenger(k) (GRPO) -> stop the service -> [verl: merge to HF]
+#   -> generate questions with Challenger(k) -> label them with Solver(k-1) (filter)
+#   -> train Solver(k) on the kept set (GRPO) -> [verl: merge to HF] -> evaluate Solver(k)
+# Iteration 0 is the base model in both roles. The example scripts set the variables below
+# (examples/run_qwen3_4b.sh: verl on GPUs; examples/run_smollm2_cpu.sh: trl on CPU).
+#
+#   rzero_loop.sh [--dry-run] [--base-challenger] [--no-repetition-penalty] [--no-filter]
+#     --dry-run                print every command of the plan instead of running it
+#     --base-challenger        ablation: skip Challenger training, the base model writes the questions
+#     --no-repetition-penalty  ablation: Challenger reward without the batch repetition penalty
+#     --no-filter              ablation: train the Solver on every labelled question (no p-hat band)
 #
 # Resumable: every stage writes a marker (its command's hash) only after it succeeded; re-running
-# the same command skips finished stages. It stops only what it started (the solver service's
-# process, by PID, on any exit) and fails with the stage name and its log.
-#   --dry-run   print every command of the plan instead of running it
+# the same command skips finished stages, and the stages themselves resume from their chunks or
+# checkpoints. It stops only what it started (the solver service, by PID, on any exit) and fails
+# with the stage name and its log. RUN_DIR holds everything: run.json, logs/, iter_k/, eval/, report/.
 set -euo pipefail
 
 : "${RUN_DIR:?set RUN_DIR}" "${BASE_MODEL:?set BASE_MODEL}"
+ENGINE=${ENGINE:-verl}                          # verl (GPU cluster) or trl (single machine, CPU too)
 ITERATIONS=${ITERATIONS:-3}
-PYTHON=${PYTHON:-python3}                       # one environment with verl and vLLM (GPU machines)
-CHALLENGER_STEPS=${CHALLENGER_STEPS:-5}         # must match trainer.total_training_steps of each role
+PYTHON=${PYTHON:-python3}                       # environment of the training engine
+INFER_PYTHON=${INFER_PYTHON:-$PYTHON}           # environment with vLLM (service, generate, label, evaluate)
+CHALLENGER_STEPS=${CHALLENGER_STEPS:-5}         # trainer.total_training_steps of each role
 SOLVER_STEPS=${SOLVER_STEPS:-15}
+CHALLENGER_PROMPT_ROWS=${CHALLENGER_PROMPT_ROWS:-640}  # data.train_batch_size x CHALLENGER_STEPS
 TRAIN_GPUS=${TRAIN_GPUS:-0,1,2,3,4,5,6,7}       # GPUs of Solver training
 CHALLENGER_GPUS=${CHALLENGER_GPUS:-$TRAIN_GPUS} # GPUs of Challenger training
 SOLVER_GPUS=${SOLVER_GPUS:-}                    # GPUs serving the Solver during Challenger training
+PROMPT_ARGS=${PROMPT_ARGS:-}                    # extra scripts/challenger_prompts.py arguments
 SERVE_ARGS=${SERVE_ARGS:-}                      # extra scripts/serve_solver.py arguments
 GENERATE_ARGS=${GENERATE_ARGS:-}                # extra scripts/generate.py arguments
 LABEL_ARGS=${LABEL_ARGS:-}                      # extra scripts/label.py arguments
-# verl overrides of each role, one per line (the example scripts fill these).
+GOLD_LABEL_ARGS=${GOLD_LABEL_ARGS:-}            # if set: also label a benchmark with real answers
+                                                # (scripts/label.py --benchmark ... --gold) for pseudo-label accuracy
+EVAL_ARGS=${EVAL_ARGS:-}                        # if set: evaluate the base model and every Solver(k)
+                                                # (scripts/evaluate.py arguments, e.g. --benchmarks gsm8k)
+# Training overrides of each role, one per line (the example scripts fill these).
 CHALLENGER_OVERRIDES=${CHALLENGER_OVERRIDES:-}
 SOLVER_OVERRIDES=${SOLVER_OVERRIDES:-}
 
-dry_run=false
-[[ "${1:-}" == "--dry-run" ]] && dry_run=true
+dry_run=false base_challenger=false no_penalty=false no_filter=false
+for flag in "$@"; do
+  case "$flag" in
+    --dry-run) dry_run=true ;;
+    --base-challenger) base_challenger=true ;;
+    --no-repetition-penalty) no_penalty=true ;;
+    --no-filter) no_filter=true ;;
+    *) echo "rzero_loop.sh: unknown argument '$flag' (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
+case "$ENGINE" in
+  verl) train_module=recipe.rzero.main_rzero ;;
+  trl) train_module=recipe.rzero.main_trl ;;
+  *) echo "rzero_loop.sh: ENGINE must be verl or trl, got '$ENGINE'" >&2; exit 2 ;;
+esac
+$no_penalty && CHALLENGER_OVERRIDES+=$'\nrzero.repetition_penalty.enable=false'
+$no_filter && LABEL_ARGS+=" --no-filter"
+
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"
-$dry_run || mkdir -p "$RUN_DIR/logs"
 
 service_pid=""
 solver_urls=""
@@ -43,6 +72,9 @@ stop_service() {
   service_pid=""
 }
 trap stop_service EXIT
+# On Ctrl-C or a scheduler's SIGTERM, exit through the EXIT trap (after the foreground stage dies too).
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 show() { printf '%q ' "$@"; printf '\n'; }
 
@@ -56,29 +88,32 @@ is_done() {  # NAME -- COMMAND...
 # stage NAME -- COMMAND...: run COMMAND unless NAME already succeeded with this very command.
 stage() {
   local name=$1; shift 2
-  local log="$RUN_DIR/logs/$name.log" argument
+  local log="$RUN_DIR/logs/$name.log" argument started
   local -a command=()
   for argument in "$@"; do command+=("${argument//@SOLVER_URLS@/$solver_urls}"); done
   if $dry_run; then echo "# stage $name"; show "${command[@]}"; return; fi
   if is_done "$name" -- "$@"; then echo "[rzero] $name: done, skipped"; return; fi
   echo "[rzero] $name: running (log: $log)"
+  started=$SECONDS
   if ! "${command[@]}" >"$log" 2>&1; then
     echo "[rzero] stage $name failed; last lines of $log:" >&2
     tail -n 30 "$log" >&2
     exit 1
   fi
+  echo "[rzero] $name: finished in $((SECONDS - started)) s"
   mkdir -p "$RUN_DIR/.done"
   digest "$@" >"$RUN_DIR/.done/$name.partial" && mv "$RUN_DIR/.done/$name.partial" "$RUN_DIR/.done/$name"
 }
 
 start_service() {  # MODEL LOGDIR: serve the Solver in the background; sets solver_urls
   local model=$1 log_dir=$2
-  local -a command=("$PYTHON" "$root/scripts/serve_solver.py" --model "$model" --log-dir "$log_dir")
+  local -a command=("$INFER_PYTHON" "$root/scripts/serve_solver.py" --model "$model" --log-dir "$log_dir")
   [[ -n "$SOLVER_GPUS" ]] && command+=(--device cuda --gpu-ids ${SOLVER_GPUS//,/ })
   # shellcheck disable=SC2206
   command+=($SERVE_ARGS)
   if $dry_run; then echo "# solver service (background, stopped after Challenger training)"; show "${command[@]}"; solver_urls="http://127.0.0.1:PORT"; return; fi
   mkdir -p "$log_dir"
+  echo "[rzero] serving the Solver $model (log: $log_dir/service.log)"
   "${command[@]}" >"$log_dir/urls.txt" 2>"$log_dir/service.log" &
   service_pid=$!
   until grep -q '^http' "$log_dir/urls.txt" 2>/dev/null; do
@@ -90,53 +125,93 @@ start_service() {  # MODEL LOGDIR: serve the Solver in the background; sets solv
   solver_urls=$(grep '^http' "$log_dir/urls.txt" | cut -d' ' -f1 | paste -sd, -)
 }
 
-merge() {  # NAME CHECKPOINT_DIR STEPS TARGET
-  stage "$1" -- "$PYTHON" -m verl.model_merger merge --backend fsdp \
-    --local_dir "$2/global_step_$3/actor" --target_dir "$4"
+# train ROLE NAME MODEL DATA STEPS DIR GPUS OVERRIDES: the role's GRPO command (into the `train` array).
+train_command() {
+  local role=$1 name=$2 model=$3 data=$4 steps=$5 dir=$6 gpus=$7 overrides=$8
+  # shellcheck disable=SC2206
+  train=(env CUDA_VISIBLE_DEVICES="$gpus" TENSORBOARD_DIR="$dir/tensorboard" "$PYTHON" -m "$train_module"
+    --config-name "rzero_$role"
+    hydra.run.dir="$dir/hydra"
+    actor_rollout_ref.model.path="$model"
+    data.train_files="$data"
+    trainer.total_training_steps="$steps"
+    trainer.default_local_dir="$dir"
+    trainer.experiment_name="$(basename "$RUN_DIR")_${name}"
+    $overrides)
 }
 
+# hf_model NAME CHECKPOINT_DIR STEPS TARGET: the HF model a training stage produced (verl: merge it).
+hf_model() {
+  if [[ "$ENGINE" == trl ]]; then model_path="$2/model"; return; fi  # main_trl saves it there
+  stage "$1" -- "$PYTHON" -m verl.model_merger merge --backend fsdp \
+    --local_dir "$2/global_step_$3/actor" --target_dir "$4"
+  model_path=$4
+}
+
+evaluate() {  # NAME MODEL OUTPUT_DIR
+  [[ -z "$EVAL_ARGS" ]] && return
+  # shellcheck disable=SC2086
+  stage "$1" -- "$INFER_PYTHON" "$root/scripts/evaluate.py" --model "$2" --output-dir "$3" $EVAL_ARGS
+}
+
+if ! $dry_run; then
+  mkdir -p "$RUN_DIR/logs"
+  "$PYTHON" "$root/scripts/run_info.py" --output "$RUN_DIR/run.json" \
+    --python "train=$PYTHON" --python "infer=$INFER_PYTHON" \
+    --setting "flags=$*" --setting "ENGINE=$ENGINE" --setting "BASE_MODEL=$BASE_MODEL" \
+    --setting "ITERATIONS=$ITERATIONS" --setting "CHALLENGER_STEPS=$CHALLENGER_STEPS" \
+    --setting "SOLVER_STEPS=$SOLVER_STEPS" --setting "CHALLENGER_PROMPT_ROWS=$CHALLENGER_PROMPT_ROWS" \
+    --setting "TRAIN_GPUS=$TRAIN_GPUS" --setting "CHALLENGER_GPUS=$CHALLENGER_GPUS" --setting "SOLVER_GPUS=$SOLVER_GPUS" \
+    --setting "PROMPT_ARGS=$PROMPT_ARGS" --setting "SERVE_ARGS=$SERVE_ARGS" --setting "GENERATE_ARGS=$GENERATE_ARGS" \
+    --setting "LABEL_ARGS=$LABEL_ARGS" --setting "GOLD_LABEL_ARGS=$GOLD_LABEL_ARGS" --setting "EVAL_ARGS=$EVAL_ARGS" \
+    --setting "CHALLENGER_OVERRIDES=$CHALLENGER_OVERRIDES" --setting "SOLVER_OVERRIDES=$SOLVER_OVERRIDES"
+fi
+
+evaluate iter_0_evaluate "$BASE_MODEL" "$RUN_DIR/eval/iter_0"
 challenger=$BASE_MODEL
 solver=$BASE_MODEL
 for ((k = 1; k <= ITERATIONS; k++)); do
   it="$RUN_DIR/iter_$k"
   # --- Challenger(k) from Challenger(k-1), rewarded by Solver(k-1)
-  stage "iter_${k}_challenger_prompts" -- "$PYTHON" "$root/scripts/challenger_prompts.py" \
-    --output "$it/challenger_prompts.parquet" --rows "${CHALLENGER_PROMPT_ROWS:-640}"
-  # shellcheck disable=SC2206
-  challenger_train=(env CUDA_VISIBLE_DEVICES="$CHALLENGER_GPUS" "$PYTHON" -m recipe.rzero.main_rzero
-    --config-name rzero_challenger
-    actor_rollout_ref.model.path="$challenger"
-    data.train_files="$it/challenger_prompts.parquet"
-    reward.custom_reward_function.reward_kwargs.solver_urls="'@SOLVER_URLS@'"
-    trainer.total_training_steps="$CHALLENGER_STEPS"
-    trainer.default_local_dir="$it/challenger_checkpoints"
-    trainer.experiment_name="$(basename "$RUN_DIR")_iter${k}_challenger"
-    $CHALLENGER_OVERRIDES)
-  if $dry_run || ! is_done "iter_${k}_challenger_train" -- "${challenger_train[@]}"; then
-    start_service "$solver" "$it/solver_service"
-    stage "iter_${k}_challenger_train" -- "${challenger_train[@]}"
-    stop_service
+  if ! $base_challenger; then
+    # shellcheck disable=SC2086
+    stage "iter_${k}_challenger_prompts" -- "$PYTHON" "$root/scripts/challenger_prompts.py" \
+      --output "$it/challenger_prompts.parquet" --rows "$CHALLENGER_PROMPT_ROWS" $PROMPT_ARGS
+    train_command challenger "iter${k}_challenger" "$challenger" "$it/challenger_prompts.parquet" \
+      "$CHALLENGER_STEPS" "$it/challenger_checkpoints" "$CHALLENGER_GPUS" \
+      "reward.custom_reward_function.reward_kwargs.solver_urls='@SOLVER_URLS@'
+$CHALLENGER_OVERRIDES"
+    if $dry_run || ! is_done "iter_${k}_challenger_train" -- "${train[@]}"; then
+      start_service "$solver" "$it/solver_service"
+      stage "iter_${k}_challenger_train" -- "${train[@]}"
+      stop_service
+    fi
+    hf_model "iter_${k}_challenger_merge" "$it/challenger_checkpoints" "$CHALLENGER_STEPS" "$it/challenger"
+    challenger=$model_path
   fi
-  merge "iter_${k}_challenger_merge" "$it/challenger_checkpoints" "$CHALLENGER_STEPS" "$it/challenger"
   # --- questions from Challenger(k), pseudo-labels from Solver(k-1)
   # shellcheck disable=SC2086
-  stage "iter_${k}_generate" -- "$PYTHON" "$root/scripts/generate.py" \
-    --model "$it/challenger" --output "$it/questions.jsonl" $GENERATE_ARGS
+  stage "iter_${k}_generate" -- "$INFER_PYTHON" "$root/scripts/generate.py" \
+    --model "$challenger" --output "$it/questions.jsonl" $GENERATE_ARGS
   # shellcheck disable=SC2086
-  stage "iter_${k}_label" -- "$PYTHON" "$root/scripts/label.py" \
+  stage "iter_${k}_label" -- "$INFER_PYTHON" "$root/scripts/label.py" \
     --model "$solver" --questions "$it/questions.jsonl" --output "$it/solver_train.parquet" $LABEL_ARGS
+  if [[ -n "$GOLD_LABEL_ARGS" ]]; then
+    # shellcheck disable=SC2086
+    stage "iter_${k}_label_gold" -- "$INFER_PYTHON" "$root/scripts/label.py" \
+      --model "$solver" --gold --output "$it/gold_labels.parquet" $GOLD_LABEL_ARGS
+  fi
   # --- Solver(k) from Solver(k-1) on the kept questions
-  # shellcheck disable=SC2086
-  stage "iter_${k}_solver_train" -- env CUDA_VISIBLE_DEVICES="$TRAIN_GPUS" "$PYTHON" -m recipe.rzero.main_rzero \
-    --config-name rzero_solver \
-    actor_rollout_ref.model.path="$solver" \
-    data.train_files="$it/solver_train.parquet" \
-    trainer.total_training_steps="$SOLVER_STEPS" \
-    trainer.default_local_dir="$it/solver_checkpoints" \
-    trainer.experiment_name="$(basename "$RUN_DIR")_iter${k}_solver" \
-    $SOLVER_OVERRIDES
-  merge "iter_${k}_solver_merge" "$it/solver_checkpoints" "$SOLVER_STEPS" "$it/solver"
-  challenger="$it/challenger"
-  solver="$it/solver"
+  train_command solver "iter${k}_solver" "$solver" "$it/solver_train.parquet" \
+    "$SOLVER_STEPS" "$it/solver_checkpoints" "$TRAIN_GPUS" "$SOLVER_OVERRIDES"
+  stage "iter_${k}_solver_train" -- "${train[@]}"
+  hf_model "iter_${k}_solver_merge" "$it/solver_checkpoints" "$SOLVER_STEPS" "$it/solver"
+  solver=$model_path
+  evaluate "iter_${k}_evaluate" "$solver" "$RUN_DIR/eval/iter_$k"
 done
-$dry_run || echo "[rzero] done: Solver $solver, Challenger $challenger"
+if $dry_run; then
+  echo "# report"; show "$PYTHON" "$root/scripts/report.py" "$RUN_DIR"
+else
+  "$PYTHON" "$root/scripts/report.py" "$RUN_DIR"
+  echo "[rzero] done: Solver $solver, Challenger $challenger; report: $RUN_DIR/report/report.md"
+fi

@@ -1,0 +1,239 @@
+"""The run report: what each R-Zero iteration did, as Markdown plus PNG plots.
+
+Reads only what the loop's stages wrote into RUN_DIR (both engines):
+- `iter_k/<role>_checkpoints/tensorboard`: per-step training metrics (`rzero/*` of the Challenger,
+  the Solver's reward);
+- `iter_k/questions.stats.json`, `iter_k/solver_train.stats.json`, `iter_k/solver_train.votes.jsonl`:
+  well-formed questions, p̂ of every labelled question, kept fraction;
+- `iter_k/gold_labels.stats.json`: pseudo-label accuracy on questions with real answers;
+- `eval/iter_k/summary.json`: benchmark scores (the paper-style table, via `evaluation.compare`);
+- the HF models of each iteration: how far the weights moved (relative L2 change).
+Writes `report/report.md`, `report/summary.json` and `report/*.png`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from .artifacts import atomic_path, read_jsonl, write_json
+from .evaluation.compare import compare_runs
+
+CHALLENGER_CURVES = {
+    "reward": "rzero/reward/mean",
+    "uncertainty": "rzero/uncertainty/mean",
+    "repetition penalty": "rzero/repetition_penalty/mean",
+    "format failures": "rzero/format_failure_rate",
+}
+# The Solver's mean reward per step: TRL's name, then verl's.
+SOLVER_REWARD_TAGS = ("rewards/solver/mean", "critic/score/mean")
+
+
+def read_scalars(directory: Path) -> dict[str, list[tuple[int, float]]]:
+    """All scalars of the TensorBoard event files under `directory`, keyed by tag without `train/`."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    scalars: dict[str, list[tuple[int, float]]] = {}
+    for events in sorted(directory.rglob("events.out.tfevents.*")) if directory.is_dir() else []:
+        accumulator = EventAccumulator(str(events), size_guidance={"scalars": 0})
+        accumulator.Reload()
+        for tag in accumulator.Tags()["scalars"]:
+            name = tag.removeprefix("train/")
+            scalars.setdefault(name, []).extend((event.step, event.value) for event in accumulator.Scalars(tag))
+    return {name: sorted(points) for name, points in scalars.items()}
+
+
+def _json(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def model_dir(iteration_dir: Path, role: str) -> Path | None:
+    """The HF model a role's training produced in an iteration (trl engine, or verl after merging)."""
+    for candidate in (iteration_dir / f"{role}_checkpoints" / "model", iteration_dir / role):
+        if (candidate / "config.json").is_file():
+            return candidate
+    return None
+
+
+def weight_change(before: str | Path, after: Path) -> float:
+    """‖after − before‖ / ‖before‖ over every tensor of two safetensors checkpoints (streamed)."""
+    from safetensors import safe_open
+
+    def tensors(path: Path) -> dict[str, Path]:
+        return {name: file for file in sorted(Path(path).glob("*.safetensors")) for name in _names(file)}
+
+    def _names(file: Path) -> list[str]:
+        with safe_open(str(file), framework="pt") as handle:
+            return list(handle.keys())
+
+    old, new = tensors(Path(before)), tensors(after)
+    if not old or set(old) != set(new):
+        raise ValueError(f"{before} and {after} do not hold the same safetensors tensors")
+    difference = norm = 0.0
+    for name in old:
+        with safe_open(str(old[name]), framework="pt") as a, safe_open(str(new[name]), framework="pt") as b:
+            x, y = a.get_tensor(name).double(), b.get_tensor(name).double()
+        difference += float((y - x).square().sum())
+        norm += float(x.square().sum())
+    return math.sqrt(difference / norm) if norm else math.inf
+
+
+def collect(run_dir: Path, weights: bool = True) -> dict[str, Any]:
+    """Everything the report shows, per iteration, from the files of `run_dir`."""
+    settings = (_json(run_dir / "run.json") or {}).get("settings", {})
+    base = settings.get("BASE_MODEL")
+    iterations: list[dict[str, Any]] = []
+    previous = {"challenger": base, "solver": base}
+    k = 1
+    while (directory := run_dir / f"iter_{k}").is_dir():
+        votes = directory / "solver_train.votes.jsonl"
+        entry: dict[str, Any] = {
+            "iteration": k,
+            "challenger_curves": read_scalars(directory / "challenger_checkpoints" / "tensorboard"),
+            "solver_curves": read_scalars(directory / "solver_checkpoints" / "tensorboard"),
+            "questions": _json(directory / "questions.stats.json"),
+            "labels": _json(directory / "solver_train.stats.json"),
+            "gold": _json(directory / "gold_labels.stats.json"),
+            "p_hats": [record["p_hat"] for record in read_jsonl(votes)] if votes.is_file() else [],
+            "weight_change": {},
+        }
+        for role in ("challenger", "solver"):
+            model = model_dir(directory, role)
+            if model is None:
+                continue
+            if weights and previous[role]:
+                entry["weight_change"][role] = weight_change(previous[role], model)
+            previous[role] = str(model)
+        iterations.append(entry)
+        k += 1
+    evaluations = {
+        ("base" if path.name == "iter_0" else path.name.replace("iter_", "iteration ")): path
+        for path in sorted((run_dir / "eval").glob("iter_*"), key=lambda p: int(p.name.split("_")[1]))
+        if (path / "summary.json").is_file()
+    }
+    return {"settings": settings, "iterations": iterations, "evaluations": evaluations}
+
+
+def _curve_value(curves: dict[str, list[tuple[int, float]]], tag: str) -> str:
+    points = curves.get(tag)
+    if not points:
+        return "—"
+    return f"{points[0][1]:.3f} → {points[-1][1]:.3f}"
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def write_report(run_dir: Path, weights: bool = True) -> Path:
+    """Write `run_dir/report/report.md` with its plots; return the Markdown path."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"run directory {run_dir} does not exist")
+    out = run_dir / "report"
+    out.mkdir(exist_ok=True)
+    data = collect(run_dir, weights)
+    iterations = data["iterations"]
+    settings = data["settings"]
+    lines = [f"# R-Zero run report: {run_dir.name}", ""]
+    if settings:
+        lines += [
+            f"Engine `{settings.get('ENGINE')}`, base model `{settings.get('BASE_MODEL')}`, "
+            f"{settings.get('ITERATIONS')} iteration(s); flags: `{settings.get('flags') or 'none'}`. "
+            "Full settings and versions: `run.json`.",
+            "",
+        ]
+    lines += [
+        "## Iterations",
+        "",
+        "| iteration | Challenger reward (first → last step) | uncertainty | repetition penalty | "
+        "questions well-formed | labelled p̂ in band (kept) | pseudo-label accuracy (gold) | "
+        "Solver reward (first → last step) | Challenger weights moved | Solver weights moved |",
+        "|---" * 10 + "|",
+    ]
+    for entry in iterations:
+        challenger, solver = entry["challenger_curves"], entry["solver_curves"]
+        questions, labels, gold = entry["questions"] or {}, entry["labels"] or {}, entry["gold"] or {}
+        solver_tag = next((tag for tag in SOLVER_REWARD_TAGS if tag in solver), SOLVER_REWARD_TAGS[0])
+        moved = {role: f"{value:.2e}" for role, value in entry["weight_change"].items()}
+        lines.append(
+            f"| {entry['iteration']} | {_curve_value(challenger, CHALLENGER_CURVES['reward'])} "
+            f"| {_curve_value(challenger, CHALLENGER_CURVES['uncertainty'])} "
+            f"| {_curve_value(challenger, CHALLENGER_CURVES['repetition penalty'])} "
+            f"| {questions.get('kept', '—')} of {questions.get('samples', '—')} "
+            f"| {labels.get('kept', '—')} of {labels.get('questions', '—')} ({_percent(labels.get('kept_fraction'))}) "
+            f"| {_percent(gold.get('pseudo_label_accuracy'))} "
+            f"| {_curve_value(solver, solver_tag)} | {moved.get('challenger', '—')} | {moved.get('solver', '—')} |"
+        )
+    lines.append("")
+    if _plot_challenger(iterations, out / "challenger_training.png"):
+        lines += ["![Challenger training](challenger_training.png)", ""]
+    if _plot_p_hat(iterations, out / "p_hat_histogram.png"):
+        lines += [
+            "p̂ of every labelled question (the Solver's agreement with its majority answer); the "
+            "shaded band is what the Solver trains on.",
+            "",
+            "![p-hat histogram](p_hat_histogram.png)",
+            "",
+        ]
+    if data["evaluations"]:
+        labels = list(data["evaluations"])
+        table = compare_runs(list(data["evaluations"].values()), out / "evaluation", labels)
+        lines += ["## Evaluation (accuracy %)", "", table, "![evaluation](evaluation.png)", ""]
+    write_json(out / "summary.json", {**data, "evaluations": {k: str(v) for k, v in data["evaluations"].items()}})
+    report = out / "report.md"
+    with atomic_path(report) as temporary:
+        temporary.write_text("\n".join(lines))
+    return report
+
+
+def _figure(columns: int) -> tuple[Any, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(1, columns, figsize=(4 * columns, 3.2), squeeze=False)
+
+
+def _save(figure: Any, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    figure.tight_layout()
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=110)
+    plt.close(figure)
+
+
+def _plot_challenger(iterations: list[dict[str, Any]], path: Path) -> bool:
+    if not any(entry["challenger_curves"] for entry in iterations):
+        return False
+    figure, axes = _figure(len(CHALLENGER_CURVES))
+    for axis, (title, tag) in zip(axes[0], CHALLENGER_CURVES.items()):
+        for entry in iterations:
+            points = entry["challenger_curves"].get(tag, [])
+            if points:
+                axis.plot(*zip(*points), marker="o", label=f"iteration {entry['iteration']}")
+        axis.set_title(f"Challenger {title}")
+        axis.set_xlabel("step")
+    axes[0][0].legend()
+    _save(figure, path)
+    return True
+
+
+def _plot_p_hat(iterations: list[dict[str, Any]], path: Path) -> bool:
+    if not any(entry["p_hats"] for entry in iterations):
+        return False
+    figure, axes = _figure(1)
+    axis = axes[0][0]
+    bins = [i / 10 - 0.05 for i in range(12)]
+    axis.hist([entry["p_hats"] for entry in iterations], bins=bins,
+              label=[f"iteration {entry['iteration']}" for entry in iterations])  # fmt: skip
+    axis.axvspan(0.25, 0.75, alpha=0.1)
+    axis.set_xlabel("p̂")
+    axis.set_ylabel("questions")
+    axis.legend()
+    _save(figure, path)
+    return True

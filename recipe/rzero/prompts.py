@@ -27,7 +27,7 @@ CHALLENGER_USER_PROMPT = (
 )
 
 
-LAST_NUMBER_HELP = "without a \\\\boxed{} answer, grade the last number (for tiny models; the paper: off)"
+LAST_NUMBER_HELP = "without a \\boxed{} answer, grade the last number (for tiny models; the paper: off)"
 FORMAT_EXAMPLE_HELP = "show one worked example of the output format first (for tiny models; the paper: off)"
 
 SOLVER_EXAMPLE = (

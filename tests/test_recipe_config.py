@@ -107,9 +107,8 @@ def planned_commands(script: str, tmp_path, *flags: str) -> list[list[str]]:
     import subprocess
 
     env = {**os.environ, "RUN_DIR": str(tmp_path / "run")}
-    result = subprocess.run(
-        ["bash", str(ROOT / "examples" / script), "--dry-run", *flags], capture_output=True, text=True, env=env, check=True
-    )
+    command = ["bash", str(ROOT / "examples" / script), "--dry-run", *flags]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     return [shlex.split(line) for line in result.stdout.splitlines() if line and not line.startswith("#")]
 
 

@@ -72,7 +72,9 @@ def test_settings_trl_cannot_honour_are_refused(overrides, message):
 
 
 def _solver_data(path):
-    questions = [("What is 2 + 3?", "5"), ("What is 4 × 3?", "12"), ("What is 10 − 7?", "3"), ("What is 9 + 9?", "18")]
+    questions = [
+        ("What is 2 + 3?", "5"), ("What is 4 × 3?", "12"), ("What is 10 − 7?", "3"), ("What is 9 + 9?", "18")
+    ]  # fmt: skip
     rows = [
         solver_row(i, {"question": q, "label": a, "id": f"q{i}", "p_hat": 0.5, "counts": {a: 2}, "origin": "test",
                        "gold": None}, format_example=True)  # fmt: skip

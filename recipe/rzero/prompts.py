@@ -31,7 +31,8 @@ LAST_NUMBER_HELP = "without a \\boxed{} answer, grade the last number (for tiny 
 FORMAT_EXAMPLE_HELP = "show one worked example of the output format first (for tiny models; the paper: off)"
 
 SOLVER_EXAMPLE = (
-    "A shop sells pencils in packs of 6. Mia buys 4 packs and gives away 5 pencils. How many pencils does she have left?",
+    "A shop sells pencils in packs of 6. Mia buys 4 packs and gives away 5 pencils. "
+    "How many pencils does she have left?",
     "Mia buys 4 packs of 6 pencils, so she has 4 × 6 = 24 pencils. She gives away 5, leaving 24 − 5 = 19.\n\n"
     "\\boxed{19}",
 )

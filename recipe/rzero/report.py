@@ -163,7 +163,8 @@ def write_report(run_dir: Path, weights: bool = True) -> Path:
             f"| {_curve_value(challenger, CHALLENGER_CURVES['uncertainty'])} "
             f"| {_curve_value(challenger, CHALLENGER_CURVES['repetition penalty'])} "
             f"| {questions.get('kept', '—')} of {questions.get('samples', '—')} "
-            f"| {labels.get('kept', '—')} of {labels.get('questions', '—')} ({_percent(labels.get('kept_fraction'))}) "
+            f"| {labels.get('kept', '—')} of {labels.get('questions', '—')} "
+            f"({_percent(labels.get('kept_fraction'))}) "
             f"| {_percent(gold.get('pseudo_label_accuracy'))} "
             f"| {_curve_value(solver, solver_tag)} | {moved.get('challenger', '—')} | {moved.get('solver', '—')} |"
         )

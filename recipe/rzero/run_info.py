@@ -74,7 +74,9 @@ def write_run_info(output: Path, settings: dict[str, str], pythons: dict[str, st
     """Write `run.json`; an earlier record with other settings is kept as `run.<n>.json`."""
     info = {
         "settings": settings,
-        "environments": {name: {"python": python, "packages": package_versions(python)} for name, python in pythons.items()},
+        "environments": {
+            name: {"python": python, "packages": package_versions(python)} for name, python in pythons.items()
+        },
         "git": git_revision(checkout),
         "host": host_info(),
         "started_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

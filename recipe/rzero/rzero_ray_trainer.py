@@ -44,14 +44,15 @@ def check_rzero_config(config: DictConfig) -> None:
 
 
 def apply_challenger_batch_rewards(
-    batch: DataProto, tokenizer: Any, penalty_threshold: float | None, clip: bool
+    batch: DataProto, tokenizer: Any, penalty_threshold: float | None, clip: bool, format_penalty: float
 ) -> dict[str, float]:
     """Turn each well-formed rollout's uncertainty into its final reward, in place; return step metrics.
 
     Reads the per-rollout `uncertainty`, `p_hat` and `format_ok` that `challenger_compute_score`
     reported, scores the batch with `score_challenger_batch` (repetition penalty unless
     `penalty_threshold` is None, clip) and rewrites `rm_scores` (the score sits on the last
-    response token). Malformed rollouts keep their format score.
+    response token). Malformed rollouts keep the format score (`format_penalty`) the reward
+    function gave them.
     """
     scores = batch.batch["rm_scores"]
     response_length = scores.shape[1]
@@ -69,13 +70,14 @@ def apply_challenger_batch_rewards(
         info["solver_latency_s"].astype(np.float64).tolist(),
         penalty_threshold=penalty_threshold,
         clip=clip,
+        format_penalty=format_penalty,
     )
     for i in valid:
         scores[i].zero_()
         scores[i, lengths[i] - 1] = scored.rewards[i]
     info["repetition_penalty"] = np.asarray(scored.penalties)
     batch.meta_info["reward_extra_keys"] = [*batch.meta_info.get("reward_extra_keys", []), "repetition_penalty"]
-    return scored.metrics | {"rzero/reward/mean": float(scores.sum(-1).mean())}
+    return scored.metrics
 
 
 class RayRZeroTrainer(RayPPOTrainer):
@@ -95,4 +97,5 @@ class RayRZeroTrainer(RayPPOTrainer):
         if settings.role != "challenger":
             return {}
         threshold = settings.repetition_penalty.threshold if settings.repetition_penalty.enable else None
-        return apply_challenger_batch_rewards(batch, self.tokenizer, threshold, settings.clip)
+        format_penalty = self.config.reward.custom_reward_function.reward_kwargs.get("format_penalty", 0.0)
+        return apply_challenger_batch_rewards(batch, self.tokenizer, threshold, settings.clip, format_penalty)

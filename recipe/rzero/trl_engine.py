@@ -81,7 +81,8 @@ def grpo_config(config: DictConfig) -> Any:
         not actor.use_kl_loss or actor.kl_loss_type in ("low_var_kl", "k3"),
         f"actor.kl_loss_type={actor.kl_loss_type} (TRL's KL is k3)",
     )
-    _require(actor.optim.lr_scheduler_type in ("constant", "cosine"), f"optim.lr_scheduler_type={actor.optim.lr_scheduler_type}")
+    scheduler = actor.optim.lr_scheduler_type
+    _require(scheduler in ("constant", "cosine"), f"optim.lr_scheduler_type={scheduler}")
     sizes = batch_sizes(config)
     steps = trainer.total_training_steps
     _require(steps is not None and steps > 0, "trainer.total_training_steps must be set")

@@ -72,7 +72,9 @@ def run_generate(config: GenerateConfig) -> dict[str, Any]:
         engine = engine or make_engine(config, config.seed)
         seeds = [request_seed(config.seed, index) for index in range(start, end)]
         texts = chat_completions(
-            engine, [challenger_messages(config.format_example)] * (end - start), [{**sampling, "n": 1, "seed": seed} for seed in seeds]
+            engine,
+            [challenger_messages(config.format_example)] * (end - start),
+            [{**sampling, "n": 1, "seed": seed} for seed in seeds],
         )
         return [
             {"index": index, "seed": seed, "raw_output": outputs[0]}

@@ -173,7 +173,8 @@ def run_label(config: LabelConfig) -> dict[str, Any]:
     records = store.run(len(questions), config.chunk_size, label_chunk, "label")
     stats = _summary(records, equivalence_stats().get("timeouts", 0) - timeouts_before)
     kept = [record for record in records if record["kept"]]
-    write_rl_parquet(config.output, [solver_row(index, record, config.format_example) for index, record in enumerate(kept)])
+    rows = [solver_row(index, record, config.format_example) for index, record in enumerate(kept)]
+    write_rl_parquet(config.output, rows)
     write_jsonl(votes_path(config.output), records)
     write_json(stats_path(config.output), stats)
     manifest.record(config.output, stats=stats)

@@ -185,6 +185,8 @@ $CHALLENGER_OVERRIDES"
       start_service "$solver" "$it/solver_service"
       stage "iter_${k}_challenger_train" -- "${train[@]}"
       stop_service
+    else
+      echo "[rzero] iter_${k}_challenger_train: done, skipped"  # (and no Solver service started)
     fi
     hf_model "iter_${k}_challenger_merge" "$it/challenger_checkpoints" "$CHALLENGER_STEPS" "$it/challenger"
     challenger=$model_path

@@ -3,7 +3,7 @@
 One run (module fixture) is killed in the middle of Challenger training and then re-run: the tests
 check that nothing it started survives the kill, that the re-run resumes (finished stages skipped,
 training continued from its checkpoint, no step lost or repeated), and that every stage's outputs,
-the weight change and the report are there.
+the weight change (where training had a signal) and the report are there.
 """
 
 from __future__ import annotations
@@ -121,17 +121,29 @@ def test_every_stage_wrote_its_outputs(loop_run):
     assert labels["kept"] == stats["kept"] - labels["no_label"]  # --no-filter keeps every labelled one
 
 
-def test_both_roles_weights_changed_and_the_report_says_so(loop_run):
+def test_weights_moved_exactly_when_training_had_a_signal_and_the_report_says_so(loop_run):
+    # A shortened run on a 135M model often gets no reward variance at all (most Challenger outputs
+    # are malformed), so an unconditional "weights changed" would be a coin toss. What must hold:
+    # steps with a signal move the weights, steps without one leave them where they were (up to
+    # float32 rounding of AdamW's weight decay). test_trl_engine checks a move with a sure signal.
     summary = json.loads((loop_run["run_dir"] / "report" / "summary.json").read_text())
     (iteration,) = summary["iterations"]
-    assert iteration["weight_change"]["challenger"] > 0 and iteration["weight_change"]["solver"] > 0
-    assert "rzero/uncertainty/mean" in iteration["challenger_curves"]
+    steps = {"challenger": [1, 2], "solver": [1]}
+    for role in ("challenger", "solver"):
+        signal, change = iteration["signal_steps"][role], iteration["weight_change"][role]
+        assert signal["steps"] == steps[role], role
+        assert (change > 1e-7) == bool(signal["with_signal"]), (role, change, signal)
+    assert [step for step, _ in iteration["challenger_curves"]["rzero/format_failure_rate"]] == [1, 2]
     report = (loop_run["run_dir"] / "report" / "report.md").read_text()
     assert "| 1 |" in report and "## Evaluation" in report and "base" in report and "iteration 1" in report
+    assert "steps with signal" in report
 
 
 def test_a_finished_run_is_a_no_op(loop_run):
     rerun = loop_run["rerun"]
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert ": running (log" not in rerun.stdout
-    assert rerun.stdout.count("done, skipped") >= 8
+    for name in ("evaluate", "challenger_prompts", "challenger_train", "generate", "label", "label_gold",
+                 "solver_train", "evaluate"):  # fmt: skip
+        assert f"_{name}: done, skipped" in rerun.stdout, name
+    assert rerun.stdout.count("done, skipped") == 8

@@ -1,7 +1,10 @@
-"""The recipe's reward functions through verl's own reward loop, the penalty hook and verl's datasets.
+"""The recipe's reward functions through verl's own reward loop, the penalty hook, verl's datasets and
+TRL's reward-function interface (the `trl` engine).
 
 The Challenger's reward is computed against a live Solver (vLLM's CPU build, the embedded model).
 """
+
+import asyncio
 
 import numpy as np
 import pytest
@@ -17,6 +20,7 @@ from recipe.rzero.prompts import challenger_messages, solver_messages
 from recipe.rzero.rl_data import challenger_prompt_rows, solver_row, write_rl_parquet
 from recipe.rzero.rzero_ray_trainer import RayRZeroTrainer
 from recipe.rzero.solver_service import SolverService, SolverServiceConfig
+from recipe.rzero.trl_engine import challenger_reward_function
 from rzero_rewards import repetition_penalty, uncertainty_reward
 from tests.test_recipe_config import compose_recipe
 from tests.verl_batches import make_batch
@@ -46,6 +50,19 @@ def solver_urls(embedded_model, infer_python, tmp_path_factory):
         yield ",".join(service.urls)
 
 
+def challenger_config(model, solver_urls):
+    """The Challenger recipe asking the live Solver m = 4 short answers per question."""
+    return compose_recipe(
+        "rzero_challenger",
+        [
+            f"actor_rollout_ref.model.path={model}",
+            f"reward.custom_reward_function.reward_kwargs.solver_urls='{solver_urls}'",
+            "reward.custom_reward_function.reward_kwargs.samples=4",
+            "reward.custom_reward_function.reward_kwargs.solver_max_tokens=48",
+        ],
+    )
+
+
 def run_reward_loop(config, batch):
     worker = RewardLoopWorker(config, reward_router_address=None)
     results = worker.loop.run_until_complete(worker.compute_score_batch(batch))
@@ -55,15 +72,7 @@ def run_reward_loop(config, batch):
 
 @pytest.mark.vllm
 def test_challenger_reward_through_verls_reward_loop(embedded_model, tokenizer, solver_urls):
-    config = compose_recipe(
-        "rzero_challenger",
-        [
-            f"actor_rollout_ref.model.path={embedded_model}",
-            f"reward.custom_reward_function.reward_kwargs.solver_urls='{solver_urls}'",
-            "reward.custom_reward_function.reward_kwargs.samples=4",
-            "reward.custom_reward_function.reward_kwargs.solver_max_tokens=48",
-        ],
-    )
+    config = challenger_config(embedded_model, solver_urls)
     size = len(CHALLENGER_RESPONSES)
     batch = make_batch(
         tokenizer,
@@ -115,6 +124,33 @@ def test_challenger_reward_through_verls_reward_loop(embedded_model, tokenizer, 
         token_level_rewards=scores, response_mask=batch.batch["response_mask"], index=np.array(["p"] * size)
     )
     assert advantages.shape == scores.shape and torch.isfinite(advantages).all()
+
+
+@pytest.mark.vllm
+def test_challenger_reward_through_trls_reward_function_interface(embedded_model, solver_urls):
+    reward_function = challenger_reward_function(challenger_config(embedded_model, solver_urls))
+    logged = {}
+    completions = [[{"role": "assistant", "content": text}] for text in CHALLENGER_RESPONSES]  # TRL's chat form
+    rewards = asyncio.run(
+        reward_function(
+            completions=completions,
+            data_source=["rzero_challenger"] * len(completions),
+            log_metric=logged.__setitem__,
+            prompts=[challenger_messages()] * len(completions),
+        )
+    )
+    size = len(CHALLENGER_RESPONSES)
+    assert rewards[3] == rewards[4] == 0.0  # malformed
+    questions = [CHALLENGER_RESPONSES[i].split("</question>")[0].split("<question>")[1].strip() for i in (0, 1, 2, 5)]
+    penalties = np.asarray(repetition_penalty(questions)) * 4 / size
+    for index, penalty in zip((0, 1, 2, 5), penalties):
+        # the Solver's p̂ from m = 4 real samples is one of 0 (no answer), 1/4 .. 1; the reward is uncertainty − penalty, clipped
+        possible = {max(0.0, uncertainty_reward(p_hat) - penalty) for p_hat in (0.0, 0.25, 0.5, 0.75, 1.0)}
+        assert any(rewards[index] == pytest.approx(value) for value in possible), (index, rewards[index])
+    assert logged["rzero/format_failure_rate"] == pytest.approx(2 / 6)
+    assert logged["rzero/question_clusters"] == 3.0
+    assert logged["rzero/reward/mean"] == pytest.approx(np.mean(rewards))
+    assert sum(v for k, v in logged.items() if k.startswith("rzero/p_hat_hist/")) == pytest.approx(1.0)
 
 
 def test_solver_reward_through_verls_reward_loop(embedded_model, tokenizer):

@@ -7,7 +7,8 @@ Reads only what the loop's stages wrote into RUN_DIR (both engines):
   well-formed questions, p̂ of every labelled question, kept fraction;
 - `iter_k/gold_labels.stats.json`: pseudo-label accuracy on questions with real answers;
 - `eval/iter_k/summary.json`: benchmark scores (the paper-style table, via `evaluation.compare`);
-- the HF models of each iteration: how far the weights moved (relative L2 change).
+- the HF models of each iteration: how far the weights moved (relative L2 change), next to how
+  many training steps had a learning signal (rewards that differed within a group).
 Writes `report/report.md`, `report/summary.json` and `report/*.png`.
 """
 
@@ -29,6 +30,10 @@ CHALLENGER_CURVES = {
 }
 # The Solver's mean reward per step: TRL's name, then verl's.
 SOLVER_REWARD_TAGS = ("rewards/solver/mean", "critic/score/mean")
+# Whether a GRPO step had any non-zero advantage: TRL logs the share of groups whose rewards were all
+# equal, verl the range of the advantages.
+TRL_ZERO_STD_TAG = "frac_reward_zero_std"
+VERL_ADVANTAGE_TAGS = ("critic/advantages/max", "critic/advantages/min")
 
 
 def read_scalars(directory: Path) -> dict[str, list[tuple[int, float]]]:
@@ -43,6 +48,22 @@ def read_scalars(directory: Path) -> dict[str, list[tuple[int, float]]]:
             name = tag.removeprefix("train/")
             scalars.setdefault(name, []).extend((event.step, event.value) for event in accumulator.Scalars(tag))
     return {name: sorted(points) for name, points in scalars.items()}
+
+
+def signal_steps(curves: dict[str, list[tuple[int, float]]]) -> dict[str, list[int]] | None:
+    """The logged training steps and those with a learning signal (some advantage ≠ 0); `None` if not logged.
+
+    A GRPO step in which every group's rewards were equal has all-zero advantages and cannot move
+    the weights: with a tiny model and budget this happens, and the report says so.
+    """
+    if TRL_ZERO_STD_TAG in curves:
+        shares = dict(curves[TRL_ZERO_STD_TAG])
+        return {"steps": sorted(shares), "with_signal": [step for step in sorted(shares) if shares[step] < 1.0]}
+    if all(tag in curves for tag in VERL_ADVANTAGE_TAGS):
+        highest, lowest = (dict(curves[tag]) for tag in VERL_ADVANTAGE_TAGS)
+        with_signal = [step for step in sorted(highest) if highest[step] != 0.0 or lowest.get(step, 0.0) != 0.0]
+        return {"steps": sorted(highest), "with_signal": with_signal}
+    return None
 
 
 def _json(path: Path) -> dict[str, Any] | None:
@@ -99,6 +120,7 @@ def collect(run_dir: Path, weights: bool = True) -> dict[str, Any]:
             "p_hats": [record["p_hat"] for record in read_jsonl(votes)] if votes.is_file() else [],
             "weight_change": {},
         }
+        entry["signal_steps"] = {role: signal_steps(entry[f"{role}_curves"]) for role in ("challenger", "solver")}
         for role in ("challenger", "solver"):
             model = model_dir(directory, role)
             if model is None:
@@ -121,6 +143,13 @@ def _curve_value(curves: dict[str, list[tuple[int, float]]], tag: str) -> str:
     if not points:
         return "—"
     return f"{points[0][1]:.3f} → {points[-1][1]:.3f}"
+
+
+def _moved(entry: dict[str, Any], role: str) -> str:
+    """A role's weight change, with how many of its steps had a learning signal."""
+    signal = entry["signal_steps"][role]
+    counts = "" if signal is None else f" ({len(signal['with_signal'])} of {len(signal['steps'])} steps with signal)"
+    return f"{entry['weight_change'][role]:.2e}{counts}"
 
 
 def _percent(value: float | None) -> str:
@@ -157,7 +186,7 @@ def write_report(run_dir: Path, weights: bool = True) -> Path:
         challenger, solver = entry["challenger_curves"], entry["solver_curves"]
         questions, labels, gold = entry["questions"] or {}, entry["labels"] or {}, entry["gold"] or {}
         solver_tag = next((tag for tag in SOLVER_REWARD_TAGS if tag in solver), SOLVER_REWARD_TAGS[0])
-        moved = {role: f"{value:.2e}" for role, value in entry["weight_change"].items()}
+        moved = {role: _moved(entry, role) for role in entry["weight_change"]}
         lines.append(
             f"| {entry['iteration']} | {_curve_value(challenger, CHALLENGER_CURVES['reward'])} "
             f"| {_curve_value(challenger, CHALLENGER_CURVES['uncertainty'])} "
@@ -168,7 +197,12 @@ def write_report(run_dir: Path, weights: bool = True) -> Path:
             f"| {_percent(gold.get('pseudo_label_accuracy'))} "
             f"| {_curve_value(solver, solver_tag)} | {moved.get('challenger', '—')} | {moved.get('solver', '—')} |"
         )
-    lines.append("")
+    lines += [
+        "",
+        "Weights moved: relative L2 change from the previous iteration's model. A step has a signal when "
+        "some prompt's rollouts got different rewards; in a step without one every GRPO advantage is 0.",
+        "",
+    ]
     if _plot_challenger(iterations, out / "challenger_training.png"):
         lines += ["![Challenger training](challenger_training.png)", ""]
     if _plot_p_hat(iterations, out / "p_hat_histogram.png"):

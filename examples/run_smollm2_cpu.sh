@@ -4,10 +4,12 @@
 #   serve the base Solver -> Challenger GRPO (TRL) -> generate questions -> label (majority vote, p-hat band)
 #   -> Solver GRPO (TRL) on the kept questions -> evaluate base vs iteration 1 -> report
 # Budgets are small (a few GRPO steps, tens of questions, m = 4-6) to finish in about 20-30 min on
-# 2 cores. Two documented departures from the paper let a 135M model produce any reward at all
+# 2 cores. Three documented departures from the paper let a 135M model produce any reward at all
 # (without them it almost never writes a <question> block or a \boxed{} answer and every reward is 0):
 #   --format-example / *format_example: prompts carry one worked example of the output format;
-#   --last-number-fallback / *last_number_fallback: an answer without \boxed{} is read as its last number.
+#   --last-number-fallback / *last_number_fallback: an answer without \boxed{} is read as its last number;
+#   the Challenger samples at temperature 0.7 (training and generation; the paper: 1.0): at 1.0 about 1 in
+#   20 of its outputs is well-formed, so most GRPO steps of this short run would have no signal at all.
 # The paper's settings are in run_qwen3_4b.sh.
 #   bash examples/run_smollm2_cpu.sh [--dry-run] [--base-challenger] [--no-repetition-penalty] [--no-filter]
 # Re-running continues an interrupted run; RUN_DIR=... picks another run directory.
@@ -24,20 +26,21 @@ export BASE_MODEL=${BASE_MODEL:-$("$PYTHON" "$root/scripts/prepare_model.py")}
 
 # Budgets (override any of them from the environment for a shorter or longer run)
 challenger_steps=${CHALLENGER_STEPS:-3}
-solver_steps=${SOLVER_STEPS:-3}
+solver_steps=${SOLVER_STEPS:-2}
 prompts_per_step=${PROMPTS_PER_STEP:-4}
 questions=${QUESTIONS:-48}
 samples=${SAMPLES:-6}             # m: Solver answers per question when labelling
 reward_samples=${REWARD_SAMPLES:-4}  # m inside the Challenger's reward
 gold_items=${GOLD_ITEMS:-16}      # GSM8K questions labelled each iteration for the pseudo-label accuracy
 eval_items=${EVAL_ITEMS:-32}
+challenger_temperature=${CHALLENGER_TEMPERATURE:-0.7}  # the paper's 1.0 gives this model almost no signal
 export CHALLENGER_STEPS=$challenger_steps SOLVER_STEPS=$solver_steps
 export CHALLENGER_PROMPT_ROWS=$((prompts_per_step * challenger_steps))
 
 context="--max-model-len 2048"
 export PROMPT_ARGS="--format-example"
 export SERVE_ARGS="$context --gpu-memory-utilization 0.1"  # a 2.4 GiB KV cache: room beside the trainer
-export GENERATE_ARGS="--num-questions $questions --max-tokens 128 --format-example $context"
+export GENERATE_ARGS="--num-questions $questions --max-tokens 128 --temperature $challenger_temperature --format-example $context"
 export LABEL_ARGS="--samples $samples --max-tokens 192 --format-example --last-number-fallback $context"
 export GOLD_LABEL_ARGS="--benchmark gsm8k --data-dir $data_dir --limit $gold_items $LABEL_ARGS"
 export EVAL_ARGS="--benchmarks gsm8k math500 --data-dir $data_dir --limit $eval_items --max-tokens 256 --format-example --last-number-fallback $context"
@@ -52,6 +55,7 @@ trainer.save_freq=1
 "
 export CHALLENGER_OVERRIDES="$common
 data.max_response_length=128
+actor_rollout_ref.rollout.temperature=$challenger_temperature
 reward.custom_reward_function.reward_kwargs.samples=$reward_samples
 reward.custom_reward_function.reward_kwargs.solver_max_tokens=192
 reward.custom_reward_function.reward_kwargs.solver_format_example=true

@@ -38,7 +38,14 @@ remove_cuda_media_packages() {  # PyPI's torchvision/torchaudio/torchcodec are C
   "$1/bin/python" -m pip uninstall --quiet --yes torchvision torchaudio torchcodec
 }
 
-train_python=$(build_env train "$root/requirements/train.txt")
-infer_python=$(build_env infer "$root/requirements/infer-cpu.txt" remove_cuda_media_packages)
-echo "RZERO_TRAIN_PYTHON=$train_python"
-echo "RZERO_INFER_PYTHON=$infer_python"
+# Both at once (downloads and unpacking overlap); each reports its interpreter through a file.
+paths=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$paths"' EXIT  # one build failed: stop the other (it stays incomplete)
+build_env train "$root/requirements/train.txt" >"$paths/train" &
+train_build=$!
+build_env infer "$root/requirements/infer-cpu.txt" remove_cuda_media_packages >"$paths/infer" &
+infer_build=$!
+wait "$train_build" || { echo "[setup_envs] building the train environment failed" >&2; exit 1; }
+wait "$infer_build" || { echo "[setup_envs] building the infer environment failed" >&2; exit 1; }
+echo "RZERO_TRAIN_PYTHON=$(cat "$paths/train")"
+echo "RZERO_INFER_PYTHON=$(cat "$paths/infer")"

@@ -40,7 +40,7 @@ remove_cuda_media_packages() {  # PyPI's torchvision/torchaudio/torchcodec are C
 
 # Both at once (downloads and unpacking overlap); each reports its interpreter through a file.
 paths=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$paths"' EXIT  # one build failed: stop the other (it stays incomplete)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$paths"' EXIT  # one build failed: stop the other (it stays incomplete)
 build_env train "$root/requirements/train.txt" >"$paths/train" &
 train_build=$!
 build_env infer "$root/requirements/infer-cpu.txt" remove_cuda_media_packages >"$paths/infer" &

@@ -35,6 +35,14 @@ CHALLENGER_RESPONSES = [
     "<question>\nFind the sum of the first 20 odd numbers.\n</question>\n\\boxed{400}",
 ]
 
+WELL_FORMED = (0, 1, 2, 5)
+
+
+def expected_penalties() -> np.ndarray:
+    """The repetition penalty of each well-formed response: its cluster's share of the whole batch."""
+    questions = [CHALLENGER_RESPONSES[i].split("</question>")[0].split("<question>")[1].strip() for i in WELL_FORMED]
+    return np.asarray(repetition_penalty(questions)) * len(WELL_FORMED) / len(CHALLENGER_RESPONSES)
+
 
 @pytest.fixture(scope="module")
 def tokenizer(embedded_model):
@@ -104,13 +112,12 @@ def test_challenger_reward_through_verls_reward_loop(embedded_model, tokenizer, 
     trainer.config, trainer.tokenizer = config, tokenizer
     before = scores.clone()
     metrics = trainer.apply_batch_rewards(batch)
-    questions = [CHALLENGER_RESPONSES[i].split("</question>")[0].split("<question>")[1].strip() for i in (0, 1, 2, 5)]
-    expected_penalty = np.asarray(repetition_penalty(questions)) * 4 / size
+    expected_penalty = expected_penalties()
     assert expected_penalty[0] == expected_penalty[1] == pytest.approx(2 / size)  # the near-duplicates
     penalties = batch.non_tensor_batch["repetition_penalty"]
-    np.testing.assert_allclose(penalties[[0, 1, 2, 5]], expected_penalty)
+    np.testing.assert_allclose(penalties[list(WELL_FORMED)], expected_penalty)
     assert penalties[3] == penalties[4] == 0.0
-    for row, index in enumerate((0, 1, 2, 5)):
+    for row, index in enumerate(WELL_FORMED):
         expected = max(0.0, infos[index]["uncertainty"] - expected_penalty[row])
         assert scores[index].sum().item() == pytest.approx(expected)
         assert torch.count_nonzero(scores[index]) <= 1  # still one score, on the last response token
@@ -139,12 +146,9 @@ def test_challenger_reward_through_trls_reward_function_interface(embedded_model
             prompts=[challenger_messages()] * len(completions),
         )
     )
-    size = len(CHALLENGER_RESPONSES)
     assert rewards[3] == rewards[4] == 0.0  # malformed
-    questions = [CHALLENGER_RESPONSES[i].split("</question>")[0].split("<question>")[1].strip() for i in (0, 1, 2, 5)]
-    penalties = np.asarray(repetition_penalty(questions)) * 4 / size
-    for index, penalty in zip((0, 1, 2, 5), penalties):
-        # the Solver's p̂ from m = 4 real samples is one of 0 (no answer), 1/4 .. 1; the reward is uncertainty − penalty, clipped
+    for index, penalty in zip(WELL_FORMED, expected_penalties()):
+        # p̂ from m = 4 real Solver samples is 0 (no answer) or 1/4 .. 1; reward = uncertainty − penalty, clipped
         possible = {max(0.0, uncertainty_reward(p_hat) - penalty) for p_hat in (0.0, 0.25, 0.5, 0.75, 1.0)}
         assert any(rewards[index] == pytest.approx(value) for value in possible), (index, rewards[index])
     assert logged["rzero/format_failure_rate"] == pytest.approx(2 / 6)

@@ -57,12 +57,12 @@ def signal_steps(curves: dict[str, list[tuple[int, float]]]) -> dict[str, list[i
     the weights: with a tiny model and budget this happens, and the report says so.
     """
     if TRL_ZERO_STD_TAG in curves:
-        shares = dict(curves[TRL_ZERO_STD_TAG])
-        return {"steps": sorted(shares), "with_signal": [step for step in sorted(shares) if shares[step] < 1.0]}
+        points = curves[TRL_ZERO_STD_TAG]
+        return {"steps": [step for step, _ in points], "with_signal": [step for step, share in points if share < 1.0]}
     if all(tag in curves for tag in VERL_ADVANTAGE_TAGS):
         highest, lowest = (dict(curves[tag]) for tag in VERL_ADVANTAGE_TAGS)
-        with_signal = [step for step in sorted(highest) if highest[step] != 0.0 or lowest.get(step, 0.0) != 0.0]
-        return {"steps": sorted(highest), "with_signal": with_signal}
+        steps = sorted(highest)
+        return {"steps": steps, "with_signal": [step for step in steps if highest[step] or lowest.get(step, 0.0)]}
     return None
 
 

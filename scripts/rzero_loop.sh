@@ -182,12 +182,10 @@ for ((k = 1; k <= ITERATIONS; k++)); do
       "reward.custom_reward_function.reward_kwargs.solver_urls='@SOLVER_URLS@'
 $CHALLENGER_OVERRIDES"
     if $dry_run || ! is_done "iter_${k}_challenger_train" -- "${train[@]}"; then
-      start_service "$solver" "$it/solver_service"
-      stage "iter_${k}_challenger_train" -- "${train[@]}"
-      stop_service
-    else
-      echo "[rzero] iter_${k}_challenger_train: done, skipped"  # (and no Solver service started)
+      start_service "$solver" "$it/solver_service"  # only for a training that will run
     fi
+    stage "iter_${k}_challenger_train" -- "${train[@]}"
+    stop_service
     hf_model "iter_${k}_challenger_merge" "$it/challenger_checkpoints" "$CHALLENGER_STEPS" "$it/challenger"
     challenger=$model_path
   fi

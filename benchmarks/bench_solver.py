@@ -5,7 +5,7 @@
 (`num_return_sequences = m`, several questions per batch, same dtype as vLLM). Reports questions/s
 and generated tokens/s for both and the ratio; target ≥ 5×. Run in the infer environment:
 
-    python -m benchmarks.bench_solver [--questions 32] [--samples 10] [--max-tokens 256] [--compiled]
+    python -m benchmarks.bench_solver [--questions 32] [--samples 10] [--max-tokens 256] [--replicas 2] [--compiled]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from recipe.rzero.solver_service import SolverService, SolverServiceConfig
 
 
 def bench_service(
-    model: str, questions: list[str], samples: int, max_tokens: int, enforce_eager: bool
+    model: str, questions: list[str], samples: int, max_tokens: int, replicas: int, enforce_eager: bool
 ) -> tuple[float, int, float]:
     """(seconds, generated tokens, start-up seconds) through the vLLM service."""
     from transformers import AutoTokenizer
@@ -31,7 +31,9 @@ def bench_service(
     tokenizer = AutoTokenizer.from_pretrained(model)
     with tempfile.TemporaryDirectory() as logs:
         started = time.perf_counter()
-        config = SolverServiceConfig(model=model, max_model_len=2048, log_dir=Path(logs), enforce_eager=enforce_eager)
+        config = SolverServiceConfig(
+            model=model, max_model_len=2048, log_dir=Path(logs), replicas=replicas, enforce_eager=enforce_eager
+        )
         with SolverService(config) as service:
             startup = time.perf_counter() - started
             client = SolverClient(service.urls, SolverClientConfig(samples=samples, max_tokens=max_tokens))
@@ -81,21 +83,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--samples", type=int, default=10)
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--hf-batch-questions", type=int, default=8, help="questions per transformers batch")
+    parser.add_argument("--replicas", type=int, default=1, help="service replicas (on CPU: the cores split)")
     parser.add_argument("--compiled", action="store_true", help="let vLLM compile (slower start, faster decode)")
     args = parser.parse_args(argv)
     model = str(prepare_embedded_model())
     questions = near_duplicate_batch(args.questions, seed=0)
     service_s, service_tokens, startup_s = bench_service(
-        model, questions, args.samples, args.max_tokens, enforce_eager=not args.compiled
+        model, questions, args.samples, args.max_tokens, args.replicas, enforce_eager=not args.compiled
     )
     hf_s, hf_tokens = bench_transformers(model, questions, args.samples, args.max_tokens, args.hf_batch_questions)
     n = len(questions)
-    print(f"{n} questions × m = {args.samples}, up to {args.max_tokens} tokens each; service start-up {startup_s:.0f} s")
+    print(
+        f"{n} questions × m = {args.samples}, up to {args.max_tokens} tokens each; "
+        f"{args.replicas} service replica(s), start-up {startup_s:.0f} s"
+    )
     print("| engine | seconds | questions/s | generated tokens | tokens/s |")
     print("|---|---|---|---|---|")
-    print(f"| transformers generate | {hf_s:.1f} | {n / hf_s:.2f} | {hf_tokens} | {hf_tokens / hf_s:.0f} |")
-    print(f"| vLLM service | {service_s:.1f} | {n / service_s:.2f} | {service_tokens} | {service_tokens / service_s:.0f} |")
-    print(f"speed-up: {hf_s / service_s:.1f}× questions/s, {(service_tokens / service_s) / (hf_tokens / hf_s):.1f}× tokens/s")
+    service_rate, hf_rate = service_tokens / service_s, hf_tokens / hf_s
+    print(f"| transformers generate | {hf_s:.1f} | {n / hf_s:.2f} | {hf_tokens} | {hf_rate:.0f} |")
+    print(f"| vLLM service | {service_s:.1f} | {n / service_s:.2f} | {service_tokens} | {service_rate:.0f} |")
+    print(f"speed-up: {hf_s / service_s:.1f}× questions/s, {service_rate / hf_rate:.1f}× tokens/s")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from recipe.rzero.engine import vllm_cpu_environment
 from recipe.rzero.solver_client import SolverClient, SolverClientConfig, SolverUnavailableError
 from recipe.rzero.solver_service import SolverService, SolverServiceConfig, SolverServiceError
 from rzero_rewards import extract_boxed, majority_vote
@@ -95,3 +96,29 @@ def test_server_that_fails_to_start_reports_its_log(infer_python, tmp_path):
     (broken / "config.json").write_text('{"model_type": "no-such-architecture"}')
     with pytest.raises(SolverServiceError, match="exited with code .* during start-up; log: .*solver_0.log"):
         SolverService(service_config(str(broken), infer_python, tmp_path)).start()
+
+
+def test_cpu_replicas_get_their_own_cores(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4})
+    monkeypatch.setenv("VLLM_CPU_OMP_THREADS_BIND", "0-4")
+    assert vllm_cpu_environment()["VLLM_CPU_OMP_THREADS_BIND"] == "0-4"  # set by the user: kept
+    assert [vllm_cpu_environment(replica, 2)["VLLM_CPU_OMP_THREADS_BIND"] for replica in range(2)] == ["0,1", "2,3"]
+    with pytest.raises(ValueError, match="6 CPU replicas need at least 6 cores; this process may use 5"):
+        vllm_cpu_environment(0, 6)
+
+
+def test_two_cpu_replicas_split_cores_and_memory_and_share_the_work(embedded_model, infer_python, tmp_path):
+    config = service_config(embedded_model, infer_python, tmp_path, replicas=2, device="cpu")
+    assert config.gpu_memory_utilization == 0.125
+    cores = sorted(os.sched_getaffinity(0))
+    half = len(cores) // 2
+    expected_binds = [",".join(map(str, cores[:half])), ",".join(map(str, cores[half : 2 * half]))]
+    with SolverService(config) as service:
+        assert len(set(service.urls)) == 2
+        client_config = SolverClientConfig(samples=2, max_tokens=16, concurrency=4, log_paths=service.log_paths)
+        verdicts = SolverClient(service.urls, client_config).score(QUESTIONS + QUESTIONS)
+    assert all(len(verdict.answers) == 2 for verdict in verdicts)
+    for replica, log_path in enumerate(service.log_paths):
+        log = log_path.read_text()
+        assert f"VLLM_CPU_OMP_THREADS_BIND='{expected_binds[replica]}'" in log
+        assert "POST /v1/chat/completions" in log  # both replicas served requests

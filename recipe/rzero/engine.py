@@ -26,11 +26,19 @@ def resolve_device(device: Device) -> Literal["cpu", "cuda"]:
     return device
 
 
-def vllm_cpu_environment() -> dict[str, str]:
-    """Variables vLLM's CPU build needs to use every core of this machine (unless already set)."""
-    cores = os.cpu_count() or 1
-    defaults = {"VLLM_CPU_OMP_THREADS_BIND": f"0-{cores - 1}", "VLLM_CPU_NUM_OF_RESERVED_CPU": "0"}
-    return {key: os.environ.get(key, value) for key, value in defaults.items()}
+def vllm_cpu_environment(replica: int = 0, replicas: int = 1) -> dict[str, str]:
+    """Variables vLLM's CPU build needs to use the cores of this process, for one of `replicas`
+    engines that share them: each gets its own equal slice, so their OpenMP threads never compete
+    for a core. A `VLLM_CPU_OMP_THREADS_BIND` already set wins when there is a single engine."""
+    cores = sorted(os.sched_getaffinity(0))
+    per_replica = len(cores) // replicas
+    if per_replica < 1:
+        raise ValueError(f"{replicas} CPU replicas need at least {replicas} cores; this process may use {len(cores)}")
+    mine = cores[replica * per_replica : (replica + 1) * per_replica]
+    environment = {"VLLM_CPU_OMP_THREADS_BIND": ",".join(map(str, mine)), "VLLM_CPU_NUM_OF_RESERVED_CPU": "0"}
+    if replicas == 1:
+        environment = {key: os.environ.get(key, value) for key, value in environment.items()}
+    return environment
 
 
 @dataclass(kw_only=True)

@@ -39,7 +39,10 @@ class SolverServiceConfig:
     served_model_name: str = field(default="solver", metadata={"help": "the model name clients request"})
     host: str = field(default="127.0.0.1", metadata={"help": "interface to bind"})
     ports: list[int] = field(default_factory=list, metadata={"help": "one port per replica; default: free ports"})
-    replicas: int = field(default=1, metadata={"help": "independent servers; clients spread requests over them"})
+    replicas: int = field(
+        default=1,
+        metadata={"help": "independent servers; clients spread requests over them (on CPU each gets its own cores)"},
+    )
     device: Device = field(default="auto", metadata={"help": "cpu, cuda, or auto (cuda where nvidia-smi exists)"})
     tensor_parallel_size: int = field(default=1, metadata={"help": "GPUs per replica for tensor parallelism"})
     data_parallel_size: int = field(default=1, metadata={"help": "vLLM data parallelism inside a replica"})
@@ -47,7 +50,8 @@ class SolverServiceConfig:
         default_factory=list, metadata={"help": "GPUs to spread replicas over (default 0..replicas*tp*dp-1)"}
     )
     gpu_memory_utilization: float | None = field(
-        default=None, metadata={"help": "vLLM memory share; default 0.25 on CPU (KV cache), 0.85 on GPU"}
+        default=None,
+        metadata={"help": "vLLM memory share per replica; default on CPU 0.25 split over the replicas, 0.85 on GPU"},
     )
     max_model_len: int = field(default=4096, metadata={"help": "context length to serve"})
     dtype: str = field(default="auto", metadata={"help": "vLLM --dtype"})
@@ -67,7 +71,7 @@ class SolverServiceConfig:
         self.device = resolve_device(self.device)
         self.log_dir = Path(self.log_dir)
         if self.gpu_memory_utilization is None:
-            self.gpu_memory_utilization = 0.25 if self.device == "cpu" else 0.85
+            self.gpu_memory_utilization = 0.25 / self.replicas if self.device == "cpu" else 0.85
         if self.enforce_eager is None:
             self.enforce_eager = self.device == "cpu"
         check_model_reference(self.model, "solver model")
@@ -156,7 +160,7 @@ class SolverService:
         config = self.config
         environment = dict(os.environ)
         if config.device == "cpu":
-            environment.update(vllm_cpu_environment())
+            environment.update(vllm_cpu_environment(replica, config.replicas))
         else:
             per_replica = config.tensor_parallel_size * config.data_parallel_size
             gpus = config.gpu_ids or list(range(per_replica * config.replicas))

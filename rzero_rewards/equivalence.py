@@ -1,26 +1,24 @@
 """Mathematical answer equivalence: a fast string path, then math-verify under a hard timeout.
 
 `is_equivalent` is safe from any thread, asyncio executor, Ray worker or subprocess: the slow
-comparisons run in killable worker processes (`_verify_worker`), and a comparison that exceeds
-its time budget kills its worker, counts as *not* equivalent and is counted in `equivalence_stats`.
+comparisons run in killable worker processes (`_verify_worker`, pooled by `_worker_pool`), and a
+comparison that exceeds its time budget kills its worker, counts as *not* equivalent and is
+counted in `equivalence_stats`.
 """
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
-import queue
 import re
-import select
-import subprocess
 import sys
 import threading
 from collections import Counter
 from fractions import Fraction
 from functools import lru_cache
 
-_WORKER_START_TIMEOUT_S = 120.0
+from ._worker_pool import WorkerPool, package_parent
+
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _SCIENTIFIC = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:\\times|\\cdot)10\^\{?([+-]?\d+)\}?")
 _FRACTION = re.compile(r"([+-]?)(?:\\frac\{(\d+)\}\{(\d+)\}|(\d+)/(\d+))")
@@ -86,134 +84,24 @@ def _as_number(text: str) -> Fraction | None:
     return Fraction(-numerator if sign == "-" else numerator, denominator)
 
 
-class _Worker:
-    """One `_verify_worker` process and its pipes."""
-
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "rzero_rewards._verify_worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, "PYTHONPATH": _package_parent() + os.pathsep + os.environ.get("PYTHONPATH", "")},
-            start_new_session=True,  # a Ctrl-C in the parent's terminal is the parent's business
-        )
-        if self._read_line(_WORKER_START_TIMEOUT_S) != "ready":
-            self.kill()
-            raise RuntimeError("the math-verify worker did not start; is math-verify installed?")
-
-    def _read_line(self, timeout_s: float) -> str | None:
-        ready, _, _ = select.select([self.process.stdout], [], [], timeout_s)
-        if not ready:
-            return None
-        line = self.process.stdout.readline()
-        return line.strip() if line else None
-
-    def compare(self, gold: str, answer: str, timeout_s: float) -> bool | None:
-        """`True`/`False`, or `None` when the worker ran out of time or died (it is then dead)."""
-        try:
-            self.process.stdin.write(json.dumps([gold, answer]) + "\n")
-            self.process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            self.kill()
-            return None
-        reply = self._read_line(timeout_s)
-        if reply not in ("true", "false"):
-            self.kill()
-            return None
-        return reply == "true"
-
-    @property
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def kill(self) -> None:
-        if self.alive:
-            self.process.kill()
-        self.process.wait()
-        for pipe in (self.process.stdin, self.process.stdout):
-            pipe.close()
+def _launch_verify_worker() -> tuple[list[str], dict[str, str]]:
+    env = {**os.environ, "PYTHONPATH": package_parent() + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    return [sys.executable, "-m", "rzero_rewards._verify_worker"], env
 
 
-def _package_parent() -> str:
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-class _WorkerPool:
-    """Idle workers on a queue; at most `max_workers` exist, started on demand."""
-
-    def __init__(self, max_workers: int) -> None:
-        self.max_workers = max_workers
-        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
-        self._lock = threading.Lock()
-        self._started = 0
-        self._all: list[_Worker] = []
-
-    def _acquire(self) -> _Worker:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
-        with self._lock:
-            may_start = self._started < self.max_workers
-            if may_start:
-                self._started += 1
-        if not may_start:
-            return self._idle.get()
-        try:
-            worker = _Worker()
-        except BaseException:
-            with self._lock:
-                self._started -= 1
-            raise
-        with self._lock:
-            self._all.append(worker)
-        return worker
-
-    def _release(self, worker: _Worker) -> None:
-        if worker.alive:
-            self._idle.put(worker)
-            return
-        with self._lock:
-            self._started -= 1
-            self._all.remove(worker)
-
-    def compare(self, gold: str, answer: str, timeout_s: float) -> bool | None:
-        worker = self._acquire()
-        try:
-            return worker.compare(gold, answer, timeout_s)
-        finally:
-            self._release(worker)
-
-    def forget_inherited(self) -> None:
-        """In a forked child: the parent's workers and pipes are the parent's; start afresh."""
-        self._idle = queue.LifoQueue()
-        self._lock = threading.Lock()
-        self._started = 0
-        self._all = []
-
-    def shutdown(self) -> None:
-        with self._lock:
-            workers, self._all, self._started = self._all, [], 0
-        for worker in workers:
-            worker.kill()
-        self._idle = queue.LifoQueue()
-
-
-_pool = _WorkerPool(int(os.environ.get("RZERO_VERIFY_WORKERS", os.cpu_count() or 1)))
-atexit.register(_pool.shutdown)
-os.register_at_fork(after_in_child=_pool.forget_inherited)
+_pool = WorkerPool(
+    _launch_verify_worker, int(os.environ.get("RZERO_VERIFY_WORKERS", os.cpu_count() or 1)), "math-verify"
+)
 
 
 @lru_cache(maxsize=1 << 16)
 def _math_verify_equivalent(answer: str, reference: str, timeout_s: float) -> bool:
     _count("math_verify")
-    result = _pool.compare(reference, answer, timeout_s)
-    if result is None:
+    reply = _pool.request(json.dumps([reference, answer]), timeout_s)
+    if reply not in ("true", "false"):
         _count("timeouts")
         return False
-    return result
+    return reply == "true"
 
 
 def is_equivalent(answer: str | None, reference: str | None, timeout_s: float = 5.0) -> bool:

@@ -1,0 +1,149 @@
+"""Killable worker processes that answer one line per request line, under a hard timeout.
+
+The mechanism behind `is_equivalent` (math-verify in `_verify_worker`) and the code sandbox
+(`code._sandbox_worker`). A worker is a separate process started on demand, reused while it
+answers in time, and killed when it does not: a request that exceeds its budget returns `None`.
+A pool works from any thread, asyncio executor, Ray worker or forked process (a forked child
+forgets its parent's workers and starts its own).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import queue
+import select
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable
+
+START_TIMEOUT_S = 120.0
+
+# What a pool runs: the argv and the complete environment of one worker process.
+Launch = Callable[[], tuple[list[str], dict[str, str]]]
+
+
+def package_parent() -> str:
+    """The folder holding the `rzero_rewards` package, for a worker's PYTHONPATH."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class Worker:
+    """One worker process and its pipes. It must write `ready` once it can take requests."""
+
+    def __init__(self, launch: Launch, name: str) -> None:
+        argv, env = launch()
+        self._stderr = tempfile.TemporaryFile()  # read only to explain a failed start
+        self.process = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+            env=env,
+            start_new_session=True,  # a Ctrl-C in the parent's terminal is the parent's business
+        )
+        if self._read_line(START_TIMEOUT_S) != "ready":
+            if self.alive:
+                self.process.kill()
+            self.process.wait()
+            self._stderr.seek(0)
+            error = self._stderr.read().decode(errors="replace").strip()[-2000:]
+            self.kill()
+            raise RuntimeError(f"the {name} worker did not start ({' '.join(argv)}): {error or 'no error output'}")
+
+    def _read_line(self, timeout_s: float) -> str | None:
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout_s)
+        if not ready:
+            return None
+        line = self.process.stdout.readline()
+        return line.strip() if line else None
+
+    def request(self, line: str, timeout_s: float) -> str | None:
+        """The worker's one-line reply, or `None` when it ran out of time or died (it is then dead)."""
+        try:
+            self.process.stdin.write(line + "\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self.kill()
+            return None
+        reply = self._read_line(timeout_s)
+        if reply is None:
+            self.kill()
+        return reply
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.alive:
+            self.process.kill()
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout, self._stderr):
+            pipe.close()
+
+
+class WorkerPool:
+    """Idle workers on a queue; at most `max_workers` exist, started on demand by `launch`."""
+
+    def __init__(self, launch: Launch, max_workers: int, name: str) -> None:
+        self.launch = launch
+        self.max_workers = max_workers
+        self.name = name
+        self.forget_inherited()
+        atexit.register(self.shutdown)
+        os.register_at_fork(after_in_child=self.forget_inherited)
+
+    def _acquire(self) -> Worker:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            may_start = self._started < self.max_workers
+            if may_start:
+                self._started += 1
+        if not may_start:
+            return self._idle.get()
+        try:
+            worker = Worker(self.launch, self.name)
+        except BaseException:
+            with self._lock:
+                self._started -= 1
+            raise
+        with self._lock:
+            self._all.append(worker)
+        return worker
+
+    def _release(self, worker: Worker) -> None:
+        if worker.alive:
+            self._idle.put(worker)
+            return
+        with self._lock:
+            self._started -= 1
+            self._all.remove(worker)
+
+    def request(self, line: str, timeout_s: float) -> str | None:
+        """Send one line to an idle worker; its reply, or `None` after `timeout_s` (worker killed)."""
+        worker = self._acquire()
+        try:
+            return worker.request(line, timeout_s)
+        finally:
+            self._release(worker)
+
+    def forget_inherited(self) -> None:
+        """Start afresh (in a forked child: the parent's workers and pipes are the parent's)."""
+        self._idle: queue.LifoQueue[Worker] = queue.LifoQueue()
+        self._lock = threading.Lock()
+        self._started = 0
+        self._all: list[Worker] = []
+
+    def shutdown(self) -> None:
+        """Kill every worker; the next request starts new ones."""
+        with self._lock:
+            workers, self._all, self._started = self._all, [], 0
+        for worker in workers:
+            worker.kill()
+        self._idle = queue.LifoQueue()

@@ -1,31 +1,45 @@
 """Mathematical answer equivalence: a fast string path, then math-verify under a hard timeout.
 
 `is_equivalent` is safe from any thread, asyncio executor, Ray worker or subprocess: the slow
-comparisons run in killable worker processes (`_verify_worker`, pooled by `_worker_pool`), and a
-comparison that exceeds its time budget kills its worker, counts as *not* equivalent and is
-counted in `equivalence_stats`.
+comparisons run in killable worker processes (`_verify_worker`), and a comparison that exceeds
+its time budget kills its worker, counts as *not* equivalent and is counted in `equivalence_stats`.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import math
 import os
+import queue
 import re
+import select
+import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from fractions import Fraction
 from functools import lru_cache
 
-from ._worker_pool import WorkerPool, package_parent
-
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_SCIENTIFIC = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:\\times|\\cdot)10\^\{?([+-]?\d+)\}?")
-_FRACTION = re.compile(r"([+-]?)(?:\\frac\{(\d+)\}\{(\d+)\}|(\d+)/(\d+))")
+_WORKER_START_TIMEOUT_S = 120.0
+# Exact values needing more bits than this (e.g. 9^{9^{9^{9}}}) are not computed, here or by math-verify.
+MAX_EXACT_BITS = 100_000
+_TOKEN = re.compile(r"\s*(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|\\[a-zA-Z]+|[-+*/^(){}!])")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 # LaTeX that never changes an answer's value: spacing, sizing, math-mode delimiters.
 _INVISIBLE = re.compile(r"\\left|\\right|\\[!,;: ]|\\displaystyle|\$|\s+")
-_TEXT_WRAPPER = re.compile(r"^\\(?:text|textbf|mathrm|mbox)\{([^{}]*)\}$")
+_TEXT_WRAPPER = re.compile(r"^\\(?:text|textbf|textrm|mathrm|mbox)\{([^{}]*)\}$")
+# Currency signs, percent signs and degree marks: dropped wherever they are (see `normalize_answer`).
+_DECORATION = re.compile(
+    r"\\\$|\\text\{\s*\\?[$€£¥]\s*\}|\\(?:pounds|euro|yen|textdollar|degree)(?![a-zA-Z])|[€£¥₹°]"
+    r"|\\%|%|\^\s*\{?\s*\\circ\s*\}?|\\circ(?![a-zA-Z])"
+)
+_CURRENCY_CODE = re.compile(r"^(?:USD|US|Rs\.?|INR|EUR|GBP)\s*(?=[\d.])")
+# A unit after a number: `18\text{ dollars}`, `5\,\mathrm{cm}^2`, `3 \mbox{ apples}`.
+_UNIT_TEXT = re.compile(r"(?<=[\d}).])\s*(?:\\[,;: ]\s*)*\\(?:text|textrm|mathrm|mbox)\{[^{}]*\}(?:\^\{?\d\}?)?\s*$")
+# Words after a number: `18 dollars`, `2 square feet`, `35 percent` (kept only when a number remains).
+_UNIT_WORDS = re.compile(r"^(.*?[\d}])\s+[A-Za-z][A-Za-z .]*$")
 
 _stats: Counter[str] = Counter()
 _stats_lock = threading.Lock()
@@ -37,8 +51,10 @@ def _count(event: str) -> None:
 
 
 def equivalence_stats() -> dict[str, int]:
-    """Counts since start (or the last reset): `calls`, `fast_path`, `math_verify`, `timeouts`,
-    `worker_errors`. A rising `timeouts` means answers that math-verify cannot settle in time."""
+    """Counts since start (or the last reset): `calls`, `fast_path` (settled without math-verify),
+    `math_verify`, `timeouts` (comparisons that ran out of time or met an answer that had),
+    `too_large` (exact values too large to compute). A rising `timeouts` means answers that
+    math-verify cannot settle in time."""
     with _stats_lock:
         return dict(_stats)
 
@@ -49,73 +65,393 @@ def reset_equivalence_stats() -> None:
         _stats.clear()
 
 
-def normalize_answer(answer: str) -> str:
-    """A canonical spelling for the fast path: same string here implies the same value.
 
-    Removes math-mode delimiters, spacing macros and `\\left`/`\\right`, unifies `\\dfrac`/`\\tfrac`
-    with `\\frac`, unwraps a lone `\\text{...}`, drops a trailing period and thousands separators.
+def normalize_answer(answer: str) -> str:
+    """A canonical spelling: same string here implies the same value (the fast path's key).
+
+    - Drops math-mode delimiters, spacing macros, `\\left`/`\\right`, `\\displaystyle`, a trailing
+      period and thousands separators (`1,250`, `32,\\!348`; not `1, 250`, a list); unifies
+      `\\dfrac`/`\\tfrac` with `\\frac`; unwraps a lone `\\text{...}`.
+    - Currency, percent and degree signs are dropped wherever they are (`\\$18`, `€18`, `35\\%`,
+      `90^\\circ`), as MATH's and Qwen2.5-Math's graders do; so `35\\%` equals `35`, not `0.35`
+      (issue 12).
+    - A unit after a number is dropped: `18\\text{ dollars}`, `5\\mathrm{cm}^2`, and plain words
+      (`18 dollars`, `2 square feet`) when a number remains.
+
+    >>> normalize_answer(r"\\$32,\\!348.")
+    '32348'
+    >>> normalize_answer(r"35\\%"), normalize_answer("90^{\\\\circ}"), normalize_answer("2 square feet")
+    ('35', '90', '2')
     """
-    text = answer.strip().rstrip(".")
+    text = _DECORATION.sub("", answer.strip())
+    text = _CURRENCY_CODE.sub("", text)
+    wrapped = _TEXT_WRAPPER.match(text.strip())
+    if wrapped:
+        text = wrapped.group(1)
+    for _ in range(2):  # `5 \text{ m}^2 \text{ each}`
+        text = _UNIT_TEXT.sub("", text)
+    text = text.strip().rstrip(".").strip()
+    words = _UNIT_WORDS.match(text)
+    if words:
+        number = _canonical(words.group(1))
+        if isinstance(_exact_value(number), Fraction):
+            return number
+    return _canonical(text)
+
+
+def _canonical(text: str) -> str:
+    """Invisible LaTeX removed, fractions unified, thousands separators dropped.
+
+    A comma followed by white space separates list items (`-4, 6`, `1, 250`), and stays `, ` so
+    math-verify reads a list too; other commas between digit groups are thousands separators.
+    """
+    if re.search(r",\s", text):
+        return ", ".join(_canonical(part) for part in re.split(r",\s+", text))
     text = _INVISIBLE.sub("", text)
     text = text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     wrapped = _TEXT_WRAPPER.match(text)
     if wrapped:
-        text = wrapped.group(1).strip()
+        text = wrapped.group(1)
     if _THOUSANDS.fullmatch(text):
         text = text.replace(",", "")
-    return text
+    return text.rstrip(".")
 
 
-def _as_number(text: str) -> Fraction | None:
-    """The exact value of a plain number (`-3`, `0.25`, `8.7e8`, `8.7\\times10^{8}`) or an integer
-    fraction (`3/4`, `\\frac{3}{4}`)."""
-    if _NUMBER.fullmatch(text):
-        return Fraction(text)
-    scientific = _SCIENTIFIC.fullmatch(text)
-    if scientific:
-        return Fraction(scientific.group(1)) * Fraction(10) ** int(scientific.group(2))
-    fraction = _FRACTION.fullmatch(text)
-    if fraction is None:
+class _TooLarge(Exception):
+    """An exact value would need more than `MAX_EXACT_BITS` bits."""
+
+
+class _NotExact(Exception):
+    """Not an arithmetic expression of rational numbers (or undefined, like 1/0)."""
+
+
+def _bits(value: Fraction) -> int:
+    return max(abs(value.numerator).bit_length(), value.denominator.bit_length())
+
+
+class _ExactParser:
+    """Recursive descent over the arithmetic of rational numbers, as answers spell it.
+
+    Grammar (LaTeX's, after `normalize_answer`): sums and differences; products with `*`,
+    `\\times`, `\\cdot`, quotients with `/`, `\\div`; unary signs; `\\frac{a}{b}`; `a^{n}` or
+    `a^d` with an integer exponent; `n!`; parentheses and braces; decimals and `1.5e3`. Anything
+    else (a variable, a root, juxtaposition) is not exact and is left to math-verify.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.tokens: list[str] = []
+        position = 0
+        while position < len(text):
+            match = _TOKEN.match(text, position)
+            if match is None:
+                raise _NotExact(text)
+            self.tokens.append(match.group(1))
+            position = match.end()
+        self.index = 0
+
+    def _peek(self) -> str | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def _take(self, expected: str | None = None) -> str:
+        token = self._peek()
+        if token is None or (expected is not None and token != expected):
+            raise _NotExact(expected or "end")
+        self.index += 1
+        return token
+
+    def value(self) -> Fraction:
+        result = self._sum()
+        if self._peek() is not None:
+            raise _NotExact(self._peek())
+        return result
+
+    def _sum(self) -> Fraction:
+        total = self._product()
+        while self._peek() in ("+", "-"):
+            sign = self._take()
+            term = self._product()
+            total = total + term if sign == "+" else total - term
+        return total
+
+    def _product(self) -> Fraction:
+        total = self._signed()
+        while self._peek() in ("*", "\\times", "\\cdot", "/", "\\div"):
+            operator = self._take()
+            factor = self._signed()
+            if operator in ("/", "\\div"):
+                if factor == 0:
+                    raise _NotExact("division by zero")
+                total = total / factor
+            else:
+                total = total * factor
+            if _bits(total) > MAX_EXACT_BITS:
+                raise _TooLarge
+        return total
+
+    def _signed(self) -> Fraction:
+        if self._peek() in ("+", "-"):
+            return -self._signed() if self._take() == "-" else self._signed()
+        return self._power()
+
+    def _power(self) -> Fraction:
+        base = self._factorials(self._atom())
+        if self._peek() != "^":
+            return base
+        self._take()
+        if self._peek() == "{":
+            exponent = self._group()
+        else:
+            digit = self._take()
+            if not (digit.isdigit() and len(digit) == 1):  # `5^30` is 5³·0 in LaTeX: not a number
+                raise _NotExact(digit)
+            exponent = Fraction(int(digit))
+        if exponent.denominator != 1:
+            raise _NotExact("fractional power")
+        power = int(exponent)
+        if base == 0 and power < 0:
+            raise _NotExact("division by zero")
+        if abs(base) not in (0, 1) and abs(power) * _bits(base) > MAX_EXACT_BITS:
+            raise _TooLarge
+        return self._factorials(base**power)
+
+    def _factorials(self, value: Fraction) -> Fraction:
+        while self._peek() == "!":
+            self._take()
+            if value.denominator != 1 or value < 0:
+                raise _NotExact("factorial of a non-natural number")
+            n = int(value)
+            if n > 2 and n * math.log2(n) > MAX_EXACT_BITS:
+                raise _TooLarge
+            value = Fraction(math.factorial(n))
+        return value
+
+    def _group(self) -> Fraction:
+        self._take("{")
+        value = self._sum()
+        self._take("}")
+        return value
+
+    def _atom(self) -> Fraction:
+        token = self._peek()
+        if token == "{":
+            return self._group()
+        if token == "(":
+            self._take()
+            value = self._sum()
+            self._take(")")
+            return value
+        if token == "\\frac":
+            self._take()
+            numerator, denominator = self._group(), self._group()
+            if denominator == 0:
+                raise _NotExact("division by zero")
+            return numerator / denominator
+        token = self._take()
+        if not (token[0].isdigit() or token[0] == "."):
+            raise _NotExact(token)
+        mantissa, _, exponent = token.lower().partition("e")
+        if exponent and abs(int(exponent)) * 3.33 > MAX_EXACT_BITS:
+            raise _TooLarge
+        return Fraction(token)
+
+
+_TOO_LARGE = "too large"
+
+
+def _exact_value(answer: str) -> Fraction | str | None:
+    """The exact rational value of a normalised answer, `"too large"`, or `None` if it has none.
+
+    Arithmetic of rational numbers is evaluated exactly (`\\frac{1}{5^{30}}`, `8.7\\times10^{8}`,
+    `2^{-3}`, `5!`, `-(3/4)`); a value needing more than `MAX_EXACT_BITS` bits is `"too large"`
+    (math-verify's sympy would compute it and hang: `9^{9^{9^{9}}}`); anything else is `None`.
+
+    >>> _exact_value(r"\\frac{1}{5^{3}}")
+    Fraction(1, 125)
+    >>> _exact_value(r"2\\sqrt{2}") is None
+    True
+    """
+    try:
+        return _ExactParser(answer).value()
+    except _TooLarge:
+        return _TOO_LARGE
+    except (_NotExact, RecursionError, ValueError, ZeroDivisionError, OverflowError):
         return None
-    sign, *parts = fraction.groups()
-    numerator, denominator = (int(part) for part in parts if part is not None)
-    if denominator == 0:
-        return None
-    return Fraction(-numerator if sign == "-" else numerator, denominator)
 
 
-def _launch_verify_worker() -> tuple[list[str], dict[str, str]]:
-    env = {**os.environ, "PYTHONPATH": package_parent() + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    return [sys.executable, "-m", "rzero_rewards._verify_worker"], env
+class _Worker:
+    """One `_verify_worker` process and its pipes."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "rzero_rewards._verify_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": _package_parent() + os.pathsep + os.environ.get("PYTHONPATH", "")},
+            start_new_session=True,  # a Ctrl-C in the parent's terminal is the parent's business
+        )
+        self._pending = b""
+        if self._read_line(_WORKER_START_TIMEOUT_S) != "ready":
+            self.kill()
+            raise RuntimeError("the math-verify worker did not start; is math-verify installed?")
+
+    def _read_line(self, timeout_s: float) -> str | None:
+        """The next line the worker wrote, or `None` if none came within `timeout_s` (or it died).
+
+        Reads the pipe's bytes directly: the worker may write several lines at once, and a
+        buffered reader would hold the later ones where `select` cannot see them.
+        """
+        deadline = time.monotonic() + timeout_s
+        while b"\n" not in self._pending:
+            ready, _, _ = select.select([self.process.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(self.process.stdout.fileno(), 1 << 16) if ready else b""
+            if not chunk:
+                return None
+            self._pending += chunk
+        line, self._pending = self._pending.split(b"\n", 1)
+        return line.decode().strip()
+
+    def compare(self, gold: str, answer: str, timeout_s: float) -> bool | str:
+        """`True`/`False`, or the step that ran out of time or died (`"gold"`, `"answer"`, `"verify"`;
+        the worker is then dead). Parsing each side and verifying each get `timeout_s`."""
+        try:
+            self.process.stdin.write(json.dumps([gold, answer]).encode() + b"\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self.kill()
+            return "gold"
+        for step in _VERIFY_STEPS:
+            reply = self._read_line(timeout_s)
+            if reply != step:
+                break
+        if reply in ("true", "false"):
+            return reply == "true"
+        self.kill()
+        return step
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.alive:
+            self.process.kill()
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            pipe.close()
 
 
-_pool = WorkerPool(
-    _launch_verify_worker, int(os.environ.get("RZERO_VERIFY_WORKERS", os.cpu_count() or 1)), "math-verify"
-)
+# What the worker reports, in order, for one comparison (`_verify_worker.main`).
+_VERIFY_STEPS = ("gold", "answer", "verify")
+
+
+def _package_parent() -> str:
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class _WorkerPool:
+    """Idle workers on a queue; at most `max_workers` exist, started on demand."""
+
+    def __init__(self, max_workers: int) -> None:
+        self.max_workers = max_workers
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._lock = threading.Lock()
+        self._started = 0
+        self._all: list[_Worker] = []
+
+    def _acquire(self) -> _Worker:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            may_start = self._started < self.max_workers
+            if may_start:
+                self._started += 1
+        if not may_start:
+            return self._idle.get()
+        try:
+            worker = _Worker()
+        except BaseException:
+            with self._lock:
+                self._started -= 1
+            raise
+        with self._lock:
+            self._all.append(worker)
+        return worker
+
+    def _release(self, worker: _Worker) -> None:
+        if worker.alive:
+            self._idle.put(worker)
+            return
+        with self._lock:
+            self._started -= 1
+            self._all.remove(worker)
+
+    def compare(self, gold: str, answer: str, timeout_s: float) -> bool | str:
+        worker = self._acquire()
+        try:
+            return worker.compare(gold, answer, timeout_s)
+        finally:
+            self._release(worker)
+
+    def forget_inherited(self) -> None:
+        """In a forked child: the parent's workers and pipes are the parent's; start afresh."""
+        self._idle = queue.LifoQueue()
+        self._lock = threading.Lock()
+        self._started = 0
+        self._all = []
+
+    def shutdown(self) -> None:
+        with self._lock:
+            workers, self._all, self._started = self._all, [], 0
+        for worker in workers:
+            worker.kill()
+        self._idle = queue.LifoQueue()
+
+
+_pool = _WorkerPool(int(os.environ.get("RZERO_VERIFY_WORKERS", os.cpu_count() or 1)))
+atexit.register(_pool.shutdown)
+os.register_at_fork(after_in_child=_pool.forget_inherited)
+# Answers whose parse by math-verify ran out of time, with the largest budget it exceeded: parsing
+# is deterministic, so every later comparison with them would too, and fails at once instead.
+_slow_to_parse: dict[str, float] = {}
 
 
 @lru_cache(maxsize=1 << 16)
 def _math_verify_equivalent(answer: str, reference: str, timeout_s: float) -> bool:
-    _count("math_verify")
-    reply = _pool.request(json.dumps([reference, answer]), timeout_s)
-    if reply not in ("true", "false"):
+    if any(_slow_to_parse.get(side, -1.0) >= timeout_s for side in (answer, reference)):
         _count("timeouts")
         return False
-    return reply == "true"
+    _count("math_verify")
+    result = _pool.compare(reference, answer, timeout_s)
+    if isinstance(result, bool):
+        return result
+    _count("timeouts")
+    if result in ("gold", "answer"):
+        side = reference if result == "gold" else answer
+        with _stats_lock:
+            _slow_to_parse[side] = max(timeout_s, _slow_to_parse.get(side, 0.0))
+    return False
 
 
 def is_equivalent(answer: str | None, reference: str | None, timeout_s: float = 5.0) -> bool:
     """Whether `answer` has the same mathematical value as `reference` (the gold side).
 
-    Equal normalised strings are equivalent, and two plain numbers or integer fractions are
-    compared exactly, without
-    calling math-verify; everything else goes to math-verify's `verify(parse(reference),
-    parse(answer))`. `None` or blank on either side is never equivalent. A comparison that takes
-    longer than `timeout_s` seconds is killed and counts as not equivalent (see
-    `equivalence_stats()["timeouts"]`).
+    In order (issue 12):
+    1. `None` or blank on either side is never equivalent; equal `normalize_answer` spellings are.
+    2. Two arithmetic expressions of rational numbers are compared exactly (`0.5` = `\\frac{1}{2}`,
+       `\\frac{1}{5^{30}}` ≠ `\\frac{1}{5^{31}}`, which math-verify's float tolerance would equate).
+       A value too large to compute (more than `MAX_EXACT_BITS` bits, such as `9^{9^{9^{9}}}`)
+       equals only its own spelling and is counted in `equivalence_stats()["too_large"]`.
+    3. Everything else goes to math-verify, `verify(parse(reference), parse(answer))`, in a killable
+       worker process. Parsing each side and verifying each get `timeout_s` seconds (as in
+       math-verify's own `parsing_timeout` and `timeout_seconds`); a step that runs out of time
+       is killed, the pair counts as not equivalent and in `equivalence_stats()["timeouts"]`, and
+       an answer whose parse ran out of time fails every later comparison at once (also counted).
 
-    >>> is_equivalent("0.5", r"\\frac{1}{2}")
-    True
+    >>> is_equivalent("0.5", r"\\frac{1}{2}"), is_equivalent(r"\\$1,250", "1250")
+    (True, True)
     """
     _count("calls")
     if answer is None or reference is None:
@@ -126,8 +462,11 @@ def is_equivalent(answer: str | None, reference: str | None, timeout_s: float = 
     if answer_norm == reference_norm:
         _count("fast_path")
         return True
-    answer_number, reference_number = _as_number(answer_norm), _as_number(reference_norm)
-    if answer_number is not None and reference_number is not None:
+    answer_value, reference_value = _exact_value(answer_norm), _exact_value(reference_norm)
+    if _TOO_LARGE in (answer_value, reference_value):
+        _count("too_large")
+        return False
+    if answer_value is not None and reference_value is not None:
         _count("fast_path")
-        return answer_number == reference_number
+        return answer_value == reference_value
     return _math_verify_equivalent(answer_norm, reference_norm, timeout_s)

@@ -1,4 +1,5 @@
-"""Answer equivalence: regression table, fast path, hard timeouts from threads and processes."""
+"""Answer equivalence: regression tables per kind of answer, exact rationals, hard timeouts from threads
+and processes."""
 
 import concurrent.futures
 import time
@@ -36,15 +37,116 @@ EQUIVALENCE_CASES = [
     ("   ", "5", False),
 ]
 
+# Issue 12, kind 1: currency, percent, degree signs and units around numbers. Percent follows MATH's
+# and Qwen2.5-Math's graders: the sign is dropped, so 35% is 35 (and not 0.35).
+DECORATED_NUMBER_CASES = [
+    # (answer, reference, expected)
+    (r"\$18", "18", True),
+    ("18", r"\$18", True),
+    (r"\$18", r"\$20", False),
+    ("$18", "18", True),
+    (r"\$1,250", "1250", True),
+    (r"\$ 1,250.00", "1250", True),
+    (r"\$32,\!348", "32348", True),  # MATH-500's spelling of thousands
+    (r"32,\!348", r"\$32,\!348", True),
+    (r"\$18.50", "18.5", True),
+    (r"\text{\$}18", "18", True),
+    ("€18", "18", True),
+    ("£7.50", r"\frac{15}{2}", True),
+    ("¥300", "300", True),
+    (r"\pounds 12", "12", True),
+    ("USD 18", "18", True),
+    ("Rs. 500", "500", True),
+    (r"-\$5", "-5", True),
+    (r"35\%", "35", True),
+    ("35%", "35", True),
+    ("35", r"35\%", True),
+    (r"35\%", "0.35", False),  # the sign is dropped, never read as a hundredth
+    (r"12.5\%", r"\frac{25}{2}", True),
+    ("35 percent", "35", True),
+    (r"35\text{ percent}", "35", True),
+    (r"35\text{\%}", "35", True),
+    (r"36\%", "35", False),
+    (r"90^\circ", "90", True),
+    (r"90^{\circ}", "90", True),
+    ("90°", "90", True),
+    (r"45^\circ", "90", False),
+    (r"18\text{ dollars}", "18", True),
+    ("18 dollars", "18", True),
+    (r"5\,\mathrm{cm}^2", "5", True),
+    (r"5 \text{ cm}^{2}", "5", True),
+    ("2 square feet", "2", True),
+    (r"\frac{1}{2}\text{ cup}", "0.5", True),
+    (r"3\mbox{ apples}", "3", True),
+    ("7 days", "8", False),
+    (r"1,250 \text{ dollars}", r"\$1,250", True),
+    (r"\$18 \text{ per hour}", "18", True),
+    ("x = 5 cm", "5", True),  # an equation with a unit: math-verify's own unit handling
+]
+
+# Issue 12, kind 5: exact rationals are compared exactly (math-verify's tolerance would equate these).
+EXACT_RATIONAL_CASES = [
+    (r"\frac{1}{5^{30}}", r"\frac{1}{5^{31}}", False),
+    (r"\frac{1}{5^{30}}", r"5^{-30}", True),
+    (r"10^{-30}", "0", False),
+    (r"10^{-12}", r"10^{-13}", False),
+    ("0.000000001", "0.000000002", False),
+    ("0.000000001", r"10^{-9}", True),
+    (r"1.0\times10^{-30}", r"10^{-30}", True),
+    (r"3\cdot 10^{-7}", "0.0000003", True),
+    ("1e-20", r"10^{-20}", True),
+    ("1e-20", "1.0000001e-20", False),
+    (r"\frac{1}{3}", "0.333333333", False),
+    ("1/3", "0.333", False),
+    ("123456789123456789", "123456789123456788", False),
+    (r"2^{64}", "18446744073709551616", True),
+    (r"2^{64}", "18446744073709551615", False),
+    ("5!", "120", True),
+    ("20!", "2432902008176640000", True),
+    (r"\frac{7}{2}", "3.5", True),
+    (r"-\frac{3}{4}", "-0.75", True),
+    (r"(-2)^3", "-8", True),
+    ("-2^2", "-4", True),
+    (r"\frac{2}{4}", r"\frac{1}{2}", True),
+    (r"1\div 4", "0.25", True),
+    (r"\frac{1}{0}", r"\frac{1}{0}", True),  # the same spelling, whatever it means
+    (r"\frac{1}{0}", "1", False),
+]
+
 
 @pytest.mark.parametrize(("answer", "reference", "expected"), EQUIVALENCE_CASES)
 def test_is_equivalent(answer, reference, expected):
     assert is_equivalent(answer, reference) is expected
 
 
+@pytest.mark.parametrize(("answer", "reference", "expected"), DECORATED_NUMBER_CASES)
+def test_currency_percent_and_units_around_numbers(answer, reference, expected):
+    assert is_equivalent(answer, reference) is expected
+
+
+@pytest.mark.parametrize(("answer", "reference", "expected"), EXACT_RATIONAL_CASES)
+def test_exact_rationals_are_compared_exactly(answer, reference, expected):
+    assert is_equivalent(answer, reference) is expected
+
+
+def test_exact_rationals_skip_math_verify():
+    reset_equivalence_stats()
+    for answer, reference, _ in EXACT_RATIONAL_CASES:
+        is_equivalent(answer, reference)
+    assert equivalence_stats().get("math_verify", 0) == 0
+
+
 @pytest.mark.parametrize(
     ("raw", "normalized"),
-    [(" $\\left( 1,2 \\right)$ ", "(1,2)"), ("\\dfrac{3}{4}.", "\\frac{3}{4}"), ("\\text{ yes }", "yes"), ("12,345", "12345")],
+    [
+        (" $\\left( 1,2 \\right)$ ", "(1,2)"),
+        ("\\dfrac{3}{4}.", "\\frac{3}{4}"),
+        ("\\text{ yes }", "yes"),
+        ("12,345", "12345"),
+        ("-4, 6", "-4, 6"),  # a list: the comma and space stay
+        ("1, 250", "1, 250"),
+        ("$-4,\\ 6$", "-4,6"),
+    ],
 )
 def test_normalize_answer(raw, normalized):
     assert normalize_answer(raw) == normalized
@@ -59,7 +161,8 @@ def test_exact_matches_skip_math_verify():
     assert stats["fast_path"] == 5 and stats.get("math_verify", 0) == 0
 
 
-HANGING = r"9^{9^{9^{9}}}"  # math-verify evaluates this tower and never returns
+HANGING = r"\sqrt{9^{9^{9^{9}}}}"  # math-verify parses this at once, then evaluates the tower and never returns
+SLOW_TO_PARSE = "x" * 20_000  # math-verify takes about 6 s to parse it
 
 
 def test_hang_is_cut_by_hard_timeout_and_counted():
@@ -70,6 +173,30 @@ def test_hang_is_cut_by_hard_timeout_and_counted():
     assert time.perf_counter() - started < 1.0 + 10.0  # the budget, plus slack for a loaded machine
     assert equivalence_stats()["timeouts"] == 1
     assert is_equivalent("1/3", r"\frac{1}{3}")  # the pool recovers
+
+
+def test_an_answer_whose_parse_timed_out_fails_later_comparisons_at_once():
+    is_equivalent("1", "1/1")
+    reset_equivalence_stats()
+    assert is_equivalent(SLOW_TO_PARSE, "y", timeout_s=1.0) is False
+    started = time.perf_counter()
+    assert not any(is_equivalent(SLOW_TO_PARSE, f"y^{{{k}}}", timeout_s=1.0) for k in range(2, 20))
+    assert not is_equivalent("z", SLOW_TO_PARSE, timeout_s=1.0)  # on the gold side too
+    assert time.perf_counter() - started < 1.0  # no comparison waited for the budget
+    stats = equivalence_stats()
+    assert stats["timeouts"] == 20 and stats["math_verify"] == 1
+    # The other side of the timed-out pair is innocent: its comparisons keep their verdicts.
+    assert is_equivalent("y", "y") and is_equivalent("2y", "y + y")
+
+
+@pytest.mark.parametrize("huge", [r"9^{9^{9^{9}}}", r"10^{10^{10^{10}}}!", r"2^{10^{9}}", "1e999999999", r"(10^{10^{6}})!"])
+def test_values_too_large_to_compute_equal_only_their_own_spelling(huge):
+    reset_equivalence_stats()
+    started = time.perf_counter()
+    assert is_equivalent(huge, huge) and not is_equivalent(huge, "2") and not is_equivalent("1/2", huge)
+    assert time.perf_counter() - started < 1.0
+    stats = equivalence_stats()
+    assert stats["too_large"] == 2 and stats.get("math_verify", 0) == 0
 
 
 def test_hard_timeout_works_off_the_main_thread():

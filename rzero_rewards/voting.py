@@ -24,35 +24,44 @@ class Vote:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+def _most_common(spellings: list[str]) -> str:
+    """The most frequent spelling; among equally frequent ones, the first in sorted order."""
+    counts = Counter(spellings)
+    return min(counts, key=lambda spelling: (-counts[spelling], spelling))
+
+
 def majority_vote(answers: list[str | None], timeout_s: float = 5.0) -> Vote:
     """Group `answers` into equivalence classes and return the largest one.
 
-    `None` answers (no `\\boxed{}`) count in the denominator of p̂ but cannot win. Ties go to the
-    class whose first answer came first, so the result depends only on the input order. Each
-    class is represented by its first member; a new answer joins the first class it is
-    equivalent to (`is_equivalent`, with the representative as the gold side).
+    The result depends only on the multiset of answers, never on their order (issue 12):
+    answers with the same `normalize_answer` spelling are one group; groups are taken largest
+    first (equal sizes: by spelling), and each joins the first class whose founding group it is
+    equivalent to *in either direction* (math-verify's `verify(gold, answer)` is one-directional:
+    `verify("6", "2a + b = 6")` holds, the reverse does not), else founds a new class. Ties
+    between classes go to the one founded first, so to the larger, then alphabetically first,
+    spelling. `None` answers (no `\\boxed{}`) count in the denominator of p̂ but cannot win.
 
     >>> majority_vote(["1/2", "0.5", "3", None]).p_hat
     0.5
     """
     if not answers:
         raise ValueError("majority_vote needs at least one answer (got an empty list)")
-    # Identical normalised spellings need one comparison per class, not one per answer.
-    spellings: dict[str, list[str]] = {}
+    groups: dict[str, list[str]] = {}
     for answer in answers:
-        if answer is not None and normalize_answer(answer):
-            spellings.setdefault(normalize_answer(answer), []).append(answer)
-    classes: list[list[str]] = []  # each a list of spellings' members, in first-seen order
-    for members in spellings.values():
-        for group in classes:
-            if is_equivalent(members[0], group[0], timeout_s):
-                group.extend(members)
+        if answer is not None and (spelling := normalize_answer(answer)):
+            groups.setdefault(spelling, []).append(answer)
+    ordered = sorted(groups, key=lambda spelling: (-len(groups[spelling]), spelling))
+    classes: list[tuple[str, list[str]]] = []  # (founding spelling, members), in founding order
+    for spelling in ordered:
+        for founder, members in classes:
+            if is_equivalent(spelling, founder, timeout_s) or is_equivalent(founder, spelling, timeout_s):
+                members.extend(groups[spelling])
                 break
         else:
-            classes.append(list(members))
+            classes.append((spelling, list(groups[spelling])))
     if not classes:
         return Vote(label=None, p_hat=0.0, counts={})
-    labelled = [(Counter(group).most_common(1)[0][0], len(group)) for group in classes]
-    ranked = sorted(labelled, key=lambda item: -item[1])  # stable: earlier classes win ties
+    labelled = [(_most_common(members), len(members)) for _, members in classes]
+    ranked = sorted(labelled, key=lambda item: -item[1])  # stable: earlier-founded classes win ties
     label, size = ranked[0]
     return Vote(label=label, p_hat=size / len(answers), counts=dict(ranked))

@@ -116,6 +116,8 @@ def run_child(request: dict) -> dict:
         code = compile(request["program"], "<program>", "exec")
         args, kwargs = parse_arguments(request["arguments"]) if request["arguments"] is not None else ([], {})
         exec(code, scope)
+        if request["entry"] and not callable(scope.get(request["entry"])):
+            return {"status": "error", "output": None, "detail": f"defines no function {request['entry']!r}"}
         value = scope[request["entry"]](*args, **kwargs) if request["entry"] else None
     except MemoryError:
         return {"status": "memory", "output": None, "detail": "MemoryError"}

@@ -1,0 +1,154 @@
+"""AZR's three code reasoning tasks: validation of a proposed task and checking of a solver's answer.
+
+A task is a triple (program `f`, input, output) (Absolute Zero, arXiv 2505.03335, §3.2): the
+input is the text of a call's arguments (`'abc', [1, 2]`), the output the `repr` of `f(input)`.
+
+- deduction: given `f` and the input, predict the output; correct when the predicted literal
+  equals the output (`==` on values, never on spellings).
+- abduction: given `f` and the output, give an input `x`; correct when `f(x) == output` (any
+  such input, run in the sandbox).
+- induction: given some input/output pairs and a message, write `f`; correct when it maps every
+  held-out input to its output (AZR's binary induction reward).
+
+Validation (AZR §3.3.3): the program passes the static check, runs within the limits on the
+input, returns a Python literal, and returns the same value on `runs` separate runs.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from .literals import parse_arguments
+from .sandbox import Execution, Limits, run_functions
+
+
+@dataclass(frozen=True)
+class CodeTask:
+    """A validated triple: `program` defines `f`, `input` is call-argument text, `output` the
+    `repr` of `f(input)`."""
+
+    program: str
+    input: str
+    output: str
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The task when the proposal is valid (`reason` empty), else None and why not."""
+
+    task: CodeTask | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class InductionTask:
+    """A program, its input/output pairs split into those shown to the solver (`visible`, the first
+    half) and those it is checked on (`hidden`), and the proposer's `message`."""
+
+    program: str
+    visible: tuple[tuple[str, str], ...]
+    hidden: tuple[tuple[str, str], ...]
+    message: str
+
+
+def _distinct(values: list) -> list:
+    """The distinct values, by `==` (they need not be hashable)."""
+    distinct: list = []
+    for value in values:
+        if value not in distinct:
+            distinct.append(value)
+    return distinct
+
+
+def _same_value(first: Execution, second: Execution) -> bool:
+    return second.ok and type(second.value) is type(first.value) and second.value == first.value
+
+
+def validate_tasks(proposals: list[tuple[str, str]], *, limits: Limits = Limits(), runs: int = 2) -> list[Validation]:
+    """Validate `(program, input)` proposals, all `runs` runs of all of them in one batch.
+
+    >>> validate_tasks([("def f(a):\\n    return a * 2", "21"), ("def f(a):\\n    return a.x", "1")])[1].reason
+    "error: AttributeError: 'int' object has no attribute 'x'"
+    """
+    executions = run_functions([proposal for proposal in proposals for _ in range(runs)], limits=limits)
+    validations = []
+    for index, (program, arguments) in enumerate(proposals):
+        first, *others = executions[index * runs : (index + 1) * runs]
+        if not first.ok:
+            validations.append(Validation(None, f"{first.status}: {first.detail}"))
+        elif not all(_same_value(first, other) for other in others):
+            validations.append(Validation(None, "not deterministic: another run returned something else"))
+        else:
+            validations.append(Validation(CodeTask(program, arguments, first.output)))
+    return validations
+
+
+def read_literal(text: str | None) -> tuple[bool, object]:
+    """`(True, value)` when `text` is a Python literal, else `(False, None)`."""
+    if text is None:
+        return False, None
+    try:
+        return True, ast.literal_eval(text.strip())
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False, None
+
+
+def check_deduction(task: CodeTask, predicted_output: str | None) -> bool:
+    """Whether the predicted output equals the task's output as a value (`[1, 2]` == `[1,2]`).
+
+    >>> check_deduction(CodeTask("def f(a):\\n    return [a, a]", "1", "[1, 1]"), "[1,1]")
+    True
+    """
+    readable, predicted = read_literal(predicted_output)
+    return readable and predicted == ast.literal_eval(task.output)
+
+
+def check_abductions(answers: list[tuple[CodeTask, str | None]], *, limits: Limits = Limits()) -> list[bool]:
+    """For each `(task, predicted_input)`: whether `f(predicted_input)` runs and equals the task's
+    output. Unparsable or missing inputs are wrong without running."""
+    runnable = [(task, text) for task, text in answers if text is not None]
+    executions = iter(run_functions([(task.program, text) for task, text in runnable], limits=limits))
+    results = []
+    for task, text in answers:
+        execution = next(executions) if text is not None else None
+        results.append(bool(execution and execution.ok and execution.value == ast.literal_eval(task.output)))
+    return results
+
+
+def make_induction_tasks(
+    proposals: list[tuple[str, list[str], str]], *, limits: Limits = Limits(), runs: int = 2
+) -> list[InductionTask | str]:
+    """For each `(program, inputs, message)`: the induction task, or why the proposal is invalid.
+    Every input must validate (AZR requires all proposed inputs); at least two distinct ones."""
+    flat = [(program, text) for program, inputs, _ in proposals for text in inputs]
+    validations = iter(validate_tasks(flat, limits=limits, runs=runs))
+    results: list[InductionTask | str] = []
+    for program, inputs, message in proposals:
+        checked = [next(validations) for _ in inputs]
+        failed = next((v.reason for v in checked if v.task is None), None)
+        if failed:
+            results.append(f"an input is invalid: {failed}")
+        elif len(_distinct([parse_arguments(text) for text in inputs])) < 2:
+            results.append("fewer than two distinct inputs")
+        else:
+            pairs = tuple((v.task.input, v.task.output) for v in checked)
+            half = len(pairs) // 2
+            results.append(InductionTask(program, pairs[:half], pairs[half:], message))
+    return results
+
+
+def check_inductions(answers: list[tuple[InductionTask, str | None]], *, limits: Limits = Limits()) -> list[bool]:
+    """For each `(task, predicted_program)`: whether the program maps every hidden input to its
+    output. A missing program is wrong without running."""
+    calls = [(program, text) for task, program in answers if program is not None for text, _ in task.hidden]
+    executions = iter(run_functions(calls, limits=limits))
+    results = []
+    for task, program in answers:
+        if program is None:
+            results.append(False)
+            continue
+        runs = [next(executions) for _ in task.hidden]
+        expected = [ast.literal_eval(output) for _, output in task.hidden]
+        results.append(all(run.ok and run.value == value for run, value in zip(runs, expected)))
+    return results

@@ -97,10 +97,15 @@ class WorkerPool:
         os.register_at_fork(after_in_child=self.forget_inherited)
 
     def _acquire(self) -> Worker:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
+        while True:  # an idle worker may have died meanwhile (killed from outside)
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            if worker.alive:
+                return worker
+            worker.kill()
+            self._forget(worker)
         with self._lock:
             may_start = self._started < self.max_workers
             if may_start:
@@ -117,13 +122,16 @@ class WorkerPool:
             self._all.append(worker)
         return worker
 
-    def _release(self, worker: Worker) -> None:
-        if worker.alive:
-            self._idle.put(worker)
-            return
+    def _forget(self, worker: Worker) -> None:
         with self._lock:
             self._started -= 1
             self._all.remove(worker)
+
+    def _release(self, worker: Worker) -> None:
+        if worker.alive:
+            self._idle.put(worker)
+        else:
+            self._forget(worker)
 
     def request(self, line: str, timeout_s: float) -> str | None:
         """Send one line to an idle worker; its reply, or `None` after `timeout_s` (worker killed)."""

@@ -94,10 +94,12 @@ def _check_module_use(name: ast.Name, module: types.ModuleType, parents: dict[as
     never private, never through a module outside the allow-list (`fractions.sys` is `sys`)."""
     node: ast.AST = name
     value: object = module
-    while isinstance(parents.get(node), ast.Attribute) and parents[node].value is node:
+    while isinstance(value, types.ModuleType) and isinstance(parents.get(node), ast.Attribute):
+        if parents[node].value is not node:
+            break
         node = parents[node]
-        if node.attr.startswith("_"):
-            return f"uses the private attribute {node.attr!r} of the module {module.__name__!r}"
+        if node.attr.startswith("_") and node.attr not in ALLOWED_DUNDER_ATTRIBUTES:
+            return f"uses the private attribute {node.attr!r} of the module {value.__name__!r}"
         value = getattr(value, node.attr, None)
         if isinstance(value, types.ModuleType) and not _allowed_module(value, allowed_imports):
             return f"reaches the module {value.__name__!r} through {module.__name__!r}, which is not allowed"

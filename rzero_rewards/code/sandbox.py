@@ -11,7 +11,8 @@ What isolates a program, outermost first:
 
 1. bubblewrap (`bwrap`, Debian's `bubblewrap`) starts each worker in new PID, network, IPC, UTS
    and cgroup namespaces, with the whole filesystem mounted read-only, a private 64 MiB tmpfs on
-   `/tmp`, a fresh `/dev` and `/proc`, a cleared environment, and killed when its parent dies.
+   `/tmp`, a fresh `/dev` and `/proc` and a cleared environment; it exits when its caller does
+   (its stdin closes), after the run in progress.
    Set `RZERO_SANDBOX_NAMESPACES=0` to run without it where namespaces cannot be made (e.g. a
    default Docker container); every other layer stays.
 2. The worker forks a child per run; the child, before any model code, starts its own session,
@@ -112,7 +113,9 @@ def _launch_sandbox_worker() -> tuple[list[str], dict[str, str]]:
     for path in sorted({package_parent(), sys.prefix, sys.base_prefix}):  # in case they live under /tmp
         argv += ["--ro-bind", path, path]
     argv += ["--unshare-ipc", "--unshare-net", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"]
-    argv += ["--die-with-parent", "--new-session", "--clearenv", "--chdir", "/tmp"]
+    # No --die-with-parent: its signal follows the *thread* that started bwrap, and pool workers
+    # outlive the threads that start them. A worker ends when its stdin closes instead.
+    argv += ["--new-session", "--clearenv", "--chdir", "/tmp"]
     for key, value in env.items():
         argv += ["--setenv", key, value]
     return argv + worker, env

@@ -1,0 +1,382 @@
+"""The code sandbox (issue 13): verdicts, the static check, and attacks that must end with a clear
+verdict and the machine unharmed.
+
+Attacks that need `os`, `socket` and friends run with those modules added to the allow-list: that
+stands for a program that got past the static check, so the process isolation alone must hold.
+The fork bomb runs only after a harmless probe showed that a fork is denied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from rzero_rewards.code import ALLOWED_IMPORTS, Limits, check_program, run_function, run_functions
+from rzero_rewards.code._sandbox_worker import guarded_builtins
+
+ESCAPED = ALLOWED_IMPORTS | {"os", "sys", "socket", "subprocess", "signal", "threading", "importlib"}
+FAST = Limits(timeout_s=2.0)
+
+
+def nobody_processes() -> list[int]:
+    """The processes of uid 65534 on this machine (sandbox children are the only ones here)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and entry.stat().st_uid == 65534:
+                found.append(int(entry.name))
+        except FileNotFoundError:
+            pass
+    return found
+
+
+def assert_pool_healthy() -> None:
+    assert run_function("def f(x):\n    return x + 1", "41").value == 42
+
+
+def test_tools_are_installed():
+    assert shutil.which("bwrap"), "bubblewrap is missing: apt-get install -y bubblewrap"
+    import pyseccomp  # noqa: F401  (fails the test with ModuleNotFoundError when missing)
+
+
+# ---------------------------------------------------------------------------------------------
+# Results as literals: (program, arguments, expected value), hand-computed.
+OK_CASES = [
+    ("def f(xs):\n    return sorted(xs)[::-1]", "[3, 1, 2]", [3, 2, 1]),
+    ("def f(a, b=2):\n    return {'s': a + b, 't': (a, b)}", "1, b=5", {"s": 6, "t": (1, 5)}),
+    ("def f(s):\n    return s.upper(), len(s)", "'abc'", ("ABC", 3)),
+    ("def f():\n    return {1, 2} | {3}", "", {1, 2, 3}),
+    ("def f(b):\n    return b[::-1]", "b'xy'", b"yx"),
+    ("def f(x):\n    return x / 4", "3", 0.75),
+    ("def f(z):\n    return z * 1j", "2", 2j),
+    ("def f(x):\n    return None if x else True", "0", True),
+    ("import math\ndef f(n):\n    return math.factorial(n)", "20", 2432902008176640000),
+    ("from collections import Counter\ndef f(s):\n    return dict(Counter(s))", "'abca'", {"a": 2, "b": 1, "c": 1}),
+    (
+        "class Stack:\n    def __init__(self):\n        self.items = []\n"
+        "def f(xs):\n    s = Stack()\n    for x in xs:\n        s.items.append(x * x)\n    return s.items",
+        "[1, 2, 3]",
+        [1, 4, 9],
+    ),
+    ("import fractions\ndef f(a, b):\n    return str(fractions.Fraction(a, b))", "6, 4", "3/2"),
+    ("def f():\n    print('x' * 1000)\n    return 1", "", 1),  # printing goes nowhere
+]
+
+
+@pytest.mark.parametrize(("program", "arguments", "expected"), OK_CASES)
+def test_returns_literal_values(program, arguments, expected):
+    execution = run_function(program, arguments)
+    assert execution.status == "ok", execution.detail
+    assert execution.value == expected and type(execution.value) is type(expected)
+    assert execution.output == repr(expected)
+
+
+# Failures that are the program's own: (program, arguments, status, words in the detail).
+VERDICT_CASES = [
+    ("def f(x):\n    return x / 0", "1", "error", "ZeroDivisionError"),
+    ("def g(x):\n    return x", "1", "error", "defines no function 'f'"),
+    ("def f():\n    raise SystemExit(3)", "", "error", "SystemExit"),
+    ("def f():\n    raise KeyboardInterrupt", "", "error", "KeyboardInterrupt"),
+    ("def f(n):\n    return f(n + 1)", "0", "error", "RecursionError"),  # recursion overflow
+    ("def f():\n    return lambda: 1", "", "not_literal", "function"),
+    ("def f():\n    return (i for i in range(3))", "", "not_literal", "generator"),
+    ("def f():\n    return float('nan')", "", "not_literal", "nan"),
+    ("def f():\n    return [float('inf')]", "", "not_literal", "inf"),
+    ("class A:\n    def __repr__(self):\n        return '1'\ndef f():\n    return A()", "", "not_literal", "A"),
+    ("class L(list):\n    pass\ndef f():\n    return L([1])", "", "not_literal", "L"),
+    ("def f():\n    return frozenset({1})", "", "not_literal", "frozenset"),
+    ("def f():\n    return 10 ** 5000", "", "not_literal", "cannot be written"),  # repr refuses
+    ("def f():\n    x = []\n    for _ in range(10000):\n        x = [x]\n    return x", "", "not_literal", "Recursion"),
+    ("def f():\n    x = []\n    for _ in range(300):\n        x = [x]\n    return x", "", "not_literal", "read back"),
+    ("def f():\n    x = []\n    x.append(x)\n    return x", "", "output_limit", "items"),  # contains itself
+    ("def f():\n    return 'a' * 100000", "", "output_limit", "characters"),  # huge output
+    ("def f():\n    return list(range(10 ** 6))", "", "output_limit", ""),
+]
+
+
+@pytest.mark.parametrize(("program", "arguments", "status", "detail"), VERDICT_CASES)
+def test_failure_verdicts(program, arguments, status, detail):
+    execution = run_function(program, arguments, limits=FAST)
+    assert (execution.status, execution.value) == (status, None), execution
+    assert detail in execution.detail
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    ["os.system('true')", "1, *[2]", "**{'a': 1}", "[1, 2", "f(1)", "x", "__import__('os')"],
+)
+def test_arguments_must_be_literals(arguments):
+    assert run_function("def f(*a, **k):\n    return 1", arguments).status == "bad_input"
+
+
+# ---------------------------------------------------------------------------------------------
+# The static check: (program, expected reason fragment or None).
+POLICY_CASES = [
+    ("import math\ndef f(x):\n    return math.sqrt(x)", None),
+    ("import collections.abc\ndef f():\n    return collections.abc.Mapping.__name__", None),
+    ("from itertools import permutations as p\ndef f(x):\n    return list(p(x))", None),
+    ("import os", "imports 'os'"),
+    ("import os.path", "imports 'os.path'"),
+    ("from sys import exit", "imports from 'sys'"),
+    ("import random", "imports 'random'"),
+    ("import time", "imports 'time'"),
+    ("import subprocess", "imports 'subprocess'"),
+    ("import socket", "imports 'socket'"),
+    ("import shutil", "imports 'shutil'"),
+    ("import importlib", "imports 'importlib'"),
+    ("import math.nothing", "does not exist"),
+    ("from . import x", "relative"),
+    ("from math import *", "star import"),
+    ("from re import _compiler", "private name"),
+    ("__import__('os')", "'__import__'"),
+    ("eval(\"__import__('os')\")", "'eval'"),
+    ("exec('1')", "'exec'"),
+    ("compile('1', 'x', 'exec')", "'compile'"),
+    ("getattr(math, 'sqrt')", "'getattr'"),
+    ("globals()['__builtins__']", "'globals'"),
+    ("open('/etc/passwd').read()", "'open'"),
+    ("exit()", "'exit'"),
+    ("().__class__.__bases__[0].__subclasses__()", "not allowed"),
+    ("type.__subclasses__(object)", "'__subclasses__'"),
+    ("f.__globals__", "'__globals__'"),
+    ("import collections\ncollections._sys.modules['os']", "private attribute '_sys'"),
+    ("import fractions\nfractions.sys.modules['os']", "reaches the module 'sys'"),
+    ("from typing import sys", "the module 'sys'"),
+    ("import json\nm = json", "as a value"),
+    ("def f(:\n    pass", "does not parse"),
+    ("x = 1\x00", "does not parse"),
+]
+
+
+@pytest.mark.parametrize(("program", "reason"), POLICY_CASES)
+def test_static_check(program, reason):
+    result = check_program(program)
+    assert result is None if reason is None else reason in result, result
+
+
+@pytest.mark.parametrize("program", [p for p, reason in POLICY_CASES if reason])
+def test_rejected_programs_do_not_run(program):
+    assert run_function(program, None, entry=None).status == "rejected"
+
+
+def test_runtime_import_guard():
+    guarded = guarded_builtins(frozenset({"math"}))
+    assert guarded["__import__"]("math").sqrt(4) == 2
+    with pytest.raises(ImportError, match="not allowed"):
+        guarded["__import__"]("os")
+    assert "open" not in guarded and "eval" not in guarded
+
+
+# ---------------------------------------------------------------------------------------------
+# Attacks. Each ends with a verdict, and the pool and the machine are as before.
+FORK_PROBE = """
+import os
+def f():
+    try:
+        pid = os.fork()
+    except OSError as error:
+        return 'denied: ' + error.strerror
+    if pid == 0:
+        raise SystemExit
+    return 'forked'
+"""
+
+
+def test_fork_is_denied_then_a_fork_bomb_is_contained():
+    probe = run_function(FORK_PROBE, "", allowed_imports=ESCAPED)
+    if probe.value != "denied: Operation not permitted":  # never run the bomb when a fork gets through
+        pytest.fail(f"a fork was not denied, so the fork bomb was not run: {probe}")
+    bomb = "import os\ndef f():\n    while True:\n        os.fork()"
+    assert run_function(bomb, "").status == "rejected"  # the static check, first
+    execution = run_function(bomb, "", allowed_imports=ESCAPED, limits=FAST)
+    assert execution.status == "error" and "PermissionError" in execution.detail
+    for spawn in ("subprocess.run(['true'])", "os.system('true')", "os.posix_spawn('/bin/true', ['true'], {})"):
+        program = f"import os, subprocess\ndef f():\n    return {spawn}"
+        execution = run_function(program, "", allowed_imports=ESCAPED, limits=FAST)
+        assert execution.status == "error" or execution.value != 0, execution  # never a started program
+    assert nobody_processes() == []
+    assert_pool_healthy()
+
+
+def test_threads_are_denied():
+    program = "import threading\ndef f():\n    threading.Thread(target=print).start()"
+    execution = run_function(program, "", allowed_imports=ESCAPED, limits=FAST)
+    assert execution.status == "error" and "can't start new thread" in execution.detail
+
+
+def test_infinite_loop_is_stopped_at_the_deadline():
+    started = time.monotonic()
+    execution = run_function("def f():\n    while True:\n        pass", "", limits=Limits(timeout_s=1.0))
+    assert execution.status == "timeout"
+    assert time.monotonic() - started < 1.0 + 10.0  # the budget, plus slack for a loaded machine
+    assert nobody_processes() == []
+    assert_pool_healthy()
+
+
+def test_cpu_limit_applies_when_the_clock_is_generous():
+    program = "def f():\n    n = 0\n    while True:\n        n += 1"
+    assert run_function(program, "", limits=Limits(timeout_s=1.5)).status == "timeout"
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        "def f():\n    return len(bytearray(4 << 30))",
+        "def f():\n    x = [0] * (10 ** 9)\n    return len(x)",
+        "def f():\n    x = []\n    while True:\n        x.append('y' * 10 ** 6)",
+    ],
+)
+def test_memory_bomb_hits_the_address_space_limit(program):
+    execution = run_function(program, "", limits=Limits(timeout_s=10.0, memory_mb=256))
+    assert execution.status == "memory", execution
+    assert_pool_healthy()
+
+
+def test_files_outside_the_sandbox_cannot_be_written_or_deleted():
+    sentinel = Path("/var/tmp") / f"rzero-sandbox-sentinel-{uuid.uuid4().hex}"
+    sentinel.write_text("keep")
+    sentinel.chmod(0o666)  # even a world-writable file outside the sandbox
+    try:
+        for action in (
+            f"open({str(sentinel)!r}, 'w')",
+            f"os.remove({str(sentinel)!r})",
+            f"os.open({str(sentinel)!r}, os.O_WRONLY | os.O_TRUNC)",
+            "os.open('/etc/rzero-sandbox-probe', os.O_CREAT | os.O_WRONLY)",
+            f"os.open({str(Path(__file__).parent / 'rzero-sandbox-probe')!r}, os.O_CREAT | os.O_WRONLY)",
+            "os.rename('/etc/hostname', '/etc/hostname.bak')",
+        ):
+            program = f"import os\ndef f():\n    {action}\n    return 'written'"
+            execution = run_function(program, "", allowed_imports=ESCAPED, limits=FAST)
+            if action.startswith("open("):
+                assert execution.status == "rejected"
+            else:
+                assert execution.status == "error" and "Error" in execution.detail, (action, execution)
+        assert sentinel.read_text() == "keep"
+        assert not Path("/etc/rzero-sandbox-probe").exists()
+        assert not (Path(__file__).parent / "rzero-sandbox-probe").exists()
+        assert Path("/etc/hostname").exists()
+    finally:
+        sentinel.unlink()
+
+
+def test_the_throw_away_directory_is_writable_and_removed():
+    program = (
+        "import os\ndef f():\n    fd = os.open('note', os.O_CREAT | os.O_WRONLY)\n    os.write(fd, b'abc')\n"
+        "    return [os.getcwd(), os.listdir('.')]"
+    )
+    first = run_function(program, "", allowed_imports=ESCAPED)
+    second = run_function(program, "", allowed_imports=ESCAPED)
+    assert first.value[1] == ["note"] and second.value[1] == ["note"]
+    assert first.value[0] != second.value[0]  # a new directory each run
+    big = (
+        "import os\ndef f():\n    fd = os.open('big', os.O_CREAT | os.O_WRONLY)\n    while True:\n"
+        "        os.write(fd, b'x' * 4096)"
+    )
+    execution = run_function(big, "", allowed_imports=ESCAPED)  # 1 MiB per file
+    assert execution.status == "error" and "File too large" in execution.detail
+
+
+def test_environment_and_parent_secrets_are_not_readable(monkeypatch):
+    monkeypatch.setenv("RZERO_TEST_SECRET", "hunter2")
+    program = (
+        "import os\ndef f():\n    found = dict(os.environ)\n    for pid in ('1', '2', str(os.getppid())):\n"
+        "        try:\n            with os.fdopen(os.open(f'/proc/{pid}/environ', os.O_RDONLY), 'rb') as file:\n"
+        "                found[pid] = file.read().decode()\n        except OSError as error:\n"
+        "            found[pid] = error.strerror\n    return found"
+    )
+    execution = run_function(program, "", allowed_imports=ESCAPED)
+    assert execution.status == "ok"
+    assert "hunter2" not in execution.output and "PATH" not in execution.value
+    assert execution.value["1"] == "Permission denied"
+
+
+def test_sockets_are_denied():
+    for action in ("socket.socket()", "socket.socketpair()", "socket.socket(socket.AF_UNIX)"):
+        program = f"import socket\ndef f():\n    {action}\n    return 'connected'"
+        execution = run_function(program, "", allowed_imports=ESCAPED, limits=FAST)
+        assert execution.status == "error" and "Operation not permitted" in execution.detail, execution
+    program = "import socket\ndef f():\n    socket.create_connection(('127.0.0.1', 22), timeout=1)"
+    assert run_function(program, "", allowed_imports=ESCAPED, limits=FAST).status == "error"
+
+
+def test_the_parent_cannot_be_killed():
+    for action in ("os.kill(os.getppid(), 9)", "os.kill(1, 9)", "os.killpg(os.getpgid(os.getppid()), 9)",
+                   "os.kill(-1, 9)"):  # fmt: skip
+        program = f"import os\ndef f():\n    {action}\n    return 'killed'"
+        execution = run_function(program, "", allowed_imports=ESCAPED, limits=FAST)
+        assert execution.status == "error" and "PermissionError" in execution.detail, (action, execution)
+    assert_pool_healthy()
+
+
+def test_sys_exit_and_abort_are_verdicts():
+    execution = run_function("import sys\ndef f():\n    sys.exit(0)", "", allowed_imports=ESCAPED)
+    assert execution.status == "error" and "SystemExit" in execution.detail
+    execution = run_function("import os\ndef f():\n    os.abort()", "", allowed_imports=ESCAPED, limits=FAST)
+    assert execution.status == "crashed" and "ended by SIG" in execution.detail
+    assert_pool_healthy()
+
+
+def test_escapes_through_allowed_modules_stay_contained():
+    # `fractions.sys` is rejected statically; with `sys` reachable the kernel layers still hold.
+    program = (
+        "import sys\ndef f():\n    os = sys.modules['os']\n    out = [os.getuid()]\n    try:\n        os.fork()\n"
+        "    except OSError as error:\n        out.append(error.errno)\n    return out"
+    )
+    assert run_function(program, "", allowed_imports=ESCAPED).value == [65534, 1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Batches and callers.
+def test_batch_keeps_order_and_verdicts():
+    calls = [("def f(x):\n    return x * 2", str(k)) for k in range(20)] + [("import os", None)]
+    executions = run_functions(calls)
+    assert [e.value for e in executions[:20]] == [2 * k for k in range(20)]
+    assert executions[20].status == "rejected"
+
+
+def test_from_threads_and_asyncio():
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as threads:
+        futures = [threads.submit(run_function, "def f(x):\n    return -x", str(k)) for k in range(8)]
+        futures.append(threads.submit(run_function, "def f():\n    while True: pass", "", limits=FAST))
+        results = [future.result(timeout=120) for future in futures]
+    assert [r.value for r in results[:8]] == [-k for k in range(8)] and results[8].status == "timeout"
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        return await asyncio.gather(*(loop.run_in_executor(None, run_function, "def f(x):\n    return x", str(k))
+                                      for k in range(4)))  # fmt: skip
+
+    assert [r.value for r in asyncio.run(main())] == [0, 1, 2, 3]
+
+
+def _run_in_child(arguments: str) -> object:
+    return run_function("def f(x):\n    return x[::-1]", arguments).value
+
+
+def test_from_forked_and_spawned_processes():
+    assert_pool_healthy()  # the parent has workers, which a forked child must not share
+    with concurrent.futures.ProcessPoolExecutor(max_workers=2) as processes:
+        assert list(processes.map(_run_in_child, ["[1, 2]", "'ab'"], timeout=120)) == [[2, 1], "ba"]
+
+
+def test_without_namespaces_the_other_layers_hold():
+    script = (
+        "from rzero_rewards.code import run_function, ALLOWED_IMPORTS\n"
+        "A = ALLOWED_IMPORTS | {'os', 'socket'}\n"
+        "print(run_function('import os\\ndef f():\\n    os.fork()', '', allowed_imports=A).detail)\n"
+        "print(run_function('import socket\\ndef f():\\n    socket.socket()', '', allowed_imports=A).detail)\n"
+        "print(run_function('import os\\ndef f():\\n    return os.getuid()', '', allowed_imports=A).value)\n"
+    )
+    env = {**os.environ, "RZERO_SANDBOX_NAMESPACES": "0", "PYTHONPATH": str(Path(__file__).parents[1])}
+    lines = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
+                           check=True).stdout.splitlines()  # fmt: skip
+    assert lines == ["PermissionError: [Errno 1] Operation not permitted"] * 2 + ["65534"]

@@ -20,6 +20,7 @@ import ast
 from dataclasses import dataclass
 
 from .literals import parse_arguments
+from .policy import ALLOWED_IMPORTS
 from .sandbox import Execution, Limits, run_functions
 
 
@@ -65,13 +66,20 @@ def _same_value(first: Execution, second: Execution) -> bool:
     return second.ok and type(second.value) is type(first.value) and second.value == first.value
 
 
-def validate_tasks(proposals: list[tuple[str, str]], *, limits: Limits = Limits(), runs: int = 2) -> list[Validation]:
+def validate_tasks(
+    proposals: list[tuple[str, str]],
+    *,
+    limits: Limits = Limits(),
+    runs: int = 2,
+    allowed_imports: frozenset[str] = ALLOWED_IMPORTS,
+) -> list[Validation]:
     """Validate `(program, input)` proposals, all `runs` runs of all of them in one batch.
 
     >>> validate_tasks([("def f(a):\\n    return a * 2", "21"), ("def f(a):\\n    return a.x", "1")])[1].reason
     "error: AttributeError: 'int' object has no attribute 'x'"
     """
-    executions = run_functions([proposal for proposal in proposals for _ in range(runs)], limits=limits)
+    calls = [proposal for proposal in proposals for _ in range(runs)]
+    executions = run_functions(calls, limits=limits, allowed_imports=allowed_imports)
     validations = []
     for index, (program, arguments) in enumerate(proposals):
         first, *others = executions[index * runs : (index + 1) * runs]

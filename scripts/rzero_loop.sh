@@ -6,8 +6,9 @@
 # Iteration 0 is the base model in both roles. The example scripts set the variables below
 # (examples/run_qwen3_4b.sh: verl on GPUs; examples/run_smollm2_cpu.sh: trl on CPU).
 #
-#   rzero_loop.sh [--dry-run] [--base-challenger] [--no-repetition-penalty] [--no-filter]
+#   rzero_loop.sh [--dry-run] [--no-eval] [--base-challenger] [--no-repetition-penalty] [--no-filter]
 #     --dry-run                print every command of the plan instead of running it
+#     --no-eval                skip the evaluation stages (EVAL_ARGS and GOLD_LABEL_ARGS)
 #     --base-challenger        ablation: skip Challenger training, the base model writes the questions
 #     --no-repetition-penalty  ablation: Challenger reward without the batch repetition penalty
 #     --no-filter              ablation: train the Solver on every labelled question (no p-hat band)
@@ -45,6 +46,7 @@ dry_run=false base_challenger=false no_penalty=false no_filter=false
 for flag in "$@"; do
   case "$flag" in
     --dry-run) dry_run=true ;;
+    --no-eval) EVAL_ARGS="" GOLD_LABEL_ARGS="" ;;
     --base-challenger) base_challenger=true ;;
     --no-repetition-penalty) no_penalty=true ;;
     --no-filter) no_filter=true ;;

@@ -33,13 +33,16 @@ _TEXT_WRAPPER = re.compile(r"^\\(?:text|textbf|textrm|mathrm|mbox)\{([^{}]*)\}$"
 # Currency signs, percent signs and degree marks: dropped wherever they are (see `normalize_answer`).
 _DECORATION = re.compile(
     r"\\\$|\\text\{\s*\\?[$€£¥]\s*\}|\\(?:pounds|euro|yen|textdollar|degree)(?![a-zA-Z])|[€£¥₹°]"
-    r"|\\%|%|\^\s*\{?\s*\\circ\s*\}?|\\circ(?![a-zA-Z])"
+    r"|\\%|%|\^\s*\{?\s*\\circ\s*\}?"
 )
 _CURRENCY_CODE = re.compile(r"^(?:USD|US|Rs\.?|INR|EUR|GBP)\s*(?=[\d.])")
+# Euler's number and the imaginary unit set upright (`2\mathrm{e}`, `4\mathrm{i}`): constants, not units.
+_UPRIGHT_CONSTANT = re.compile(r"\\(?:mathrm|text|textrm|operatorname)\{\s*([ei])\s*\}")
 # A unit after a number: `18\text{ dollars}`, `5\,\mathrm{cm}^2`, `3 \mbox{ apples}`.
 _UNIT_TEXT = re.compile(r"(?<=[\d}).])\s*(?:\\[,;: ]\s*)*\\(?:text|textrm|mathrm|mbox)\{[^{}]*\}(?:\^\{?\d\}?)?\s*$")
-# Words after a number: `18 dollars`, `2 square feet`, `35 percent` (kept only when a number remains).
-_UNIT_WORDS = re.compile(r"^(.*?[\d}])\s+[A-Za-z][A-Za-z .]*$")
+# Words after a number: `18 dollars`, `2 square feet`, `35 percent` (kept only when a number remains). The
+# first word has three letters or more, so `2 pi` and `3 + 4 i` keep their constant.
+_UNIT_WORDS = re.compile(r"^(.*?[\d}])\s+(?!(?:inf|infinity|sqrt)\b)[A-Za-z]{3,}[A-Za-z .]*$")
 
 _stats: Counter[str] = Counter()
 _stats_lock = threading.Lock()
@@ -66,6 +69,7 @@ def reset_equivalence_stats() -> None:
 
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_answer(answer: str) -> str:
     """A canonical spelling: same string here implies the same value (the fast path's key).
 
@@ -75,15 +79,17 @@ def normalize_answer(answer: str) -> str:
     - Currency, percent and degree signs are dropped wherever they are (`\\$18`, `€18`, `35\\%`,
       `90^\\circ`), as MATH's and Qwen2.5-Math's graders do; so `35\\%` equals `35`, not `0.35`
       (issue 12).
-    - A unit after a number is dropped: `18\\text{ dollars}`, `5\\mathrm{cm}^2`, and plain words
-      (`18 dollars`, `2 square feet`) when a number remains.
+    - A unit after a number is dropped, so units are not compared (as in those graders):
+      `18\\text{ dollars}`, `5\\mathrm{cm}^2`, and plain words of three letters or more
+      (`18 dollars`, `2 square feet`) when a number remains. Upright `\\mathrm{e}` and
+      `\\mathrm{i}` are the constants `e` and `i`, not units (math-verify would drop them).
 
     >>> normalize_answer(r"\\$32,\\!348.")
     '32348'
     >>> normalize_answer(r"35\\%"), normalize_answer("90^{\\\\circ}"), normalize_answer("2 square feet")
     ('35', '90', '2')
     """
-    text = _DECORATION.sub("", answer.strip())
+    text = _UPRIGHT_CONSTANT.sub(r"\1", _DECORATION.sub("", answer.strip()))
     text = _CURRENCY_CODE.sub("", text)
     wrapped = _TEXT_WRAPPER.match(text.strip())
     if wrapped:
@@ -258,6 +264,7 @@ class _ExactParser:
 _TOO_LARGE = "too large"
 
 
+@lru_cache(maxsize=1 << 16)
 def _exact_value(answer: str) -> Fraction | str | None:
     """The exact rational value of a normalised answer, `"too large"`, or `None` if it has none.
 

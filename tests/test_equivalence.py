@@ -82,6 +82,13 @@ DECORATED_NUMBER_CASES = [
     (r"1,250 \text{ dollars}", r"\$1,250", True),
     (r"\$18 \text{ per hour}", "18", True),
     ("x = 5 cm", "5", True),  # an equation with a unit: math-verify's own unit handling
+    # Constants are not units: what follows a number stays when it is e, i, pi or a root.
+    ("2 pi", "2", False),
+    (r"2\pi", "2", False),
+    ("3 + 4 i", "7", False),
+    (r"3 + 4\mathrm{i}", "7", False),
+    (r"2\mathrm{e}", "2", False),
+    (r"90^\circ", r"\frac{\pi}{2}", False),  # the degree sign is dropped, not converted
 ]
 
 # Issue 12, kind 5: exact rationals are compared exactly (math-verify's tolerance would equate these).
@@ -146,6 +153,7 @@ def test_exact_rationals_skip_math_verify():
         ("-4, 6", "-4, 6"),  # a list: the comma and space stay
         ("1, 250", "1, 250"),
         ("$-4,\\ 6$", "-4,6"),
+        ("f \\circ g", "f\\circg"),  # composition, not a degree sign
     ],
 )
 def test_normalize_answer(raw, normalized):

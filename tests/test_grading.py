@@ -10,21 +10,51 @@ from recipe.rzero.evaluation.grading import bbeh_match, bbeh_prediction, choice_
 from tests.helpers import run_script
 
 
-@pytest.mark.parametrize(
-    ("response", "letter"),
-    [
-        ("... so the answer is \\boxed{C}.", "C"),
-        ("\\boxed{(B)}", "B"),
-        ("\\boxed{\\text{D}}", "D"),
-        ("\\boxed{A. Amino acids}", "A"),
-        ("Therefore, the answer is (E).", "E"),
-        ("The answer is **G**", "G"),
-        ("first the answer is (A), no wait, the answer is (B)", "B"),  # the last statement counts
-        ("I am not sure.", None),  # unparseable: wrong, never a random guess
-        ("\\boxed{42}", None),
-        ("", None),
-    ],
-)
+# Issue 12, kind 2: option letters in the formats models write. Priority: the last box holding an option,
+# then the last answer statement that names a letter; never a guess.
+CHOICE_CASES = [
+    # (response, letter)
+    ("... so the answer is \\boxed{C}.", "C"),
+    ("\\boxed{(B)}", "B"),
+    ("\\boxed{\\text{D}}", "D"),
+    ("\\boxed{\\textbf{(D)}}", "D"),
+    ("\\boxed{A. Amino acids}", "A"),
+    ("\\boxed{C) 5 m/s}", "C"),
+    ("\\boxed{\\text{(C) } 5 \\text{ m/s}}", "C"),
+    ("\\boxed{Option H}", "H"),
+    ("$\\boxed{J}$", "J"),
+    ("\\fbox{E}", "E"),
+    ("\\boxed{F = ma}, so ... Therefore the answer is (B).", "B"),  # a formula in the box is not an option
+    ("\\boxed{E = mc^2} gives 3 J, i.e. \\boxed{D}", "D"),
+    ("The answer is \\boxed{B}. (Not \\boxed{F = ma}.)", "B"),  # the last box holding an option
+    ("Therefore, the answer is (E).", "E"),
+    ("The answer is **G**", "G"),
+    ("The answer is G.", "G"),
+    ("the answer is: (A)", "A"),
+    ("Weighing the options, the answer is a clear (C).", "C"),  # the article "a" is not option A
+    ("So the answer is most likely (D) since the rest fail.", "D"),
+    ("The correct answer is option C.", "C"),
+    ("The correct option is (F).", "F"),
+    ("The answer is I.", "I"),
+    ("the answer is I think (C)", "C"),  # the pronoun is not option I
+    ("Let me think step by step.\n...\nAnswer: J", "J"),  # the official MMLU-Pro / SuperGPQA format
+    ("**Answer:** G", "G"),
+    ("ANSWER: B", "B"),
+    ("Final Answer: (H)", "H"),
+    ("Answer:\n\n(D)", "D"),  # the letter on the next line
+    ("The answer is $\\text{(B)}$.", "B"),
+    ("first the answer is (A), no wait, the answer is (B)", "B"),  # the last statement counts
+    ("The answer is (B). The answer is unclear to some, though.", "B"),  # the last statement *naming a letter*
+    ("I am not sure.", None),  # unparseable: wrong, never a random guess
+    ("\\boxed{42}", None),
+    ("\\boxed{F = ma}", None),
+    ("A is tempting, but B is wrong too.", None),  # no answer statement
+    ("The answer is unclear.", None),
+    ("", None),
+]
+
+
+@pytest.mark.parametrize(("response", "letter"), CHOICE_CASES)
 def test_choice_letters(response, letter):
     assert choice_letter(response) == letter
 
@@ -46,6 +76,31 @@ def test_choice_letters(response, letter):
 )
 def test_bbeh_rules(response, target, correct):
     assert bbeh_match(bbeh_prediction(response), target) is correct
+
+
+# Issue 12, kind 4: one box per solution. A list gold is matched by the last boxes together (in evaluation).
+MULTI_BOX_CASES = [
+    # (response, golds, correct, extracted)
+    ("The roots are \\boxed{-4} and \\boxed{6}.", ["-4, 6"], True, "-4, 6"),
+    ("The roots are \\boxed{6} and \\boxed{-4}.", ["-4, 6"], True, "6, -4"),  # math-verify: lists are sets
+    ("So $x = \\boxed{-4}$ or $x = \\boxed{6}$.", ["-4,6"], True, "-4, 6"),
+    ("\\boxed{1}, \\boxed{2}, \\boxed{3}", ["1, 2, 3"], True, "1, 2, 3"),
+    ("Try \\boxed{7} first; the roots are \\boxed{1} and \\boxed{2}.", ["1, 2"], True, "1, 2"),  # the last two
+    ("\\boxed{\\frac{1}{2}} and \\boxed{-\\sqrt{3}}", ["-\\sqrt{3}, \\frac12"], True, "\\frac{1}{2}, -\\sqrt{3}"),
+    ("\\boxed{(1, 2)} and \\boxed{(3, 4)}", ["(1, 2), (3, 4)"], True, "(1, 2), (3, 4)"),
+    ("The roots are \\boxed{-4, 6}.", ["-4, 6"], True, "-4, 6"),  # one box holding the list
+    ("The roots are \\boxed{-4} and \\boxed{5}.", ["-4, 6"], False, "5"),
+    ("The root is \\boxed{6}.", ["-4, 6"], False, "6"),  # one item of two is not the list
+    ("\\boxed{1} and \\boxed{2}", ["(1, 2)"], False, "2"),  # a point is one item, not a list
+    ("\\boxed{1} and \\boxed{250}", ["1,250"], False, "250"),  # thousands, not a list
+    ("\\boxed{3} and \\boxed{3}", ["3"], True, "3"),  # not a list gold: the last box as always
+]
+
+
+@pytest.mark.parametrize(("response", "golds", "correct", "extracted"), MULTI_BOX_CASES)
+def test_list_answers_boxed_one_item_per_box(response, golds, correct, extracted):
+    result = grade(item("math", golds), response)
+    assert result.correct is correct and result.extracted == extracted
 
 
 def item(kind, answers):

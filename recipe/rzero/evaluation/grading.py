@@ -9,13 +9,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rzero_rewards import extract_answer, extract_boxed, is_equivalent
+from rzero_rewards import extract_answer, extract_boxed, is_equivalent, normalize_answer
 
 from .datasets import BENCHMARKS, EvalItem
 
-_TEXT_MACRO = re.compile(r"\\(?:text|textbf|mathrm|mathbf)\{([^{}]*)\}")
-_LETTER_IN_BOX = re.compile(r"^\(?([A-P])\)?(?:[.:)\s]|$)")
-_ANSWER_IS = re.compile(r"answer is[:\s]*\(?\*{0,2}([A-P])\b\)?", re.IGNORECASE)
+_TEXT_MACRO = re.compile(r"\\(?:text|textbf|textrm|mathrm|mathbf)\{([^{}]*)\}")
+# A box holding an option: `C`, `(C)`, `C.`, `C) 5 m/s`, `(C) 5 m/s`, `Option C`; not `F = ma`.
+_LETTER_IN_BOX = re.compile(r"^(?:(?i:option|choice|answer)\s*:?\s*)?(?:\(([A-P])\)|\[([A-P])\]|([A-P])(?=$|[.:)]))")
+# An answer statement: "the answer is", "Answer:", "the correct option is", ... (case-insensitive).
+_ANSWER_CUE = re.compile(
+    r"\banswer(?:\s+(?:is|would\s+be|should\s+be|must\s+be|will\s+be))?\s*[:：]"
+    r"|\banswer\s+(?:is|would\s+be|should\s+be|must\s+be|will\s+be)\b"
+    r"|\b(?:correct|right|best|final)\s+(?:option|choice)\s+(?:is|would\s+be)\b",
+    re.IGNORECASE,
+)
+# What may stand between a cue and its letter: markup, brackets, "option", "choice", "letter".
+_LETTER_PREFIX = re.compile(
+    r"(?:\s|\*|\$|\\boxed\{|\\text(?:bf)?\{|\\mathrm\{|\(|\[|\b(?:option|choice|letter)\b)*", re.IGNORECASE
+)
+_LEADING_LETTER = re.compile(r"([A-P])(?![A-Za-z'’])")
+_PARENTHESISED_LETTER = re.compile(r"\(([A-P])\)|\*\*([A-P])\*\*|\\boxed\{([A-P])\}")
 _BBEH_PREFIXES = ("The answer is:", "The final answer is ", "The final answer is: ", "The answer is ")
 
 
@@ -33,20 +46,79 @@ class Grade:
 
 def grade_math(response: str, answers: tuple[str, ...], last_number_fallback: bool = False) -> Grade:
     """The last `\\boxed{}` answer (else, with the fallback, the last number), equivalent
-    (math-verify, hard timeout) to any accepted answer."""
+    (math-verify, hard timeout) to any accepted answer.
+
+    One box per solution (issue 12): when an accepted answer is a list of n items (`-4, 6`) and the
+    response boxes each item (`\\boxed{-4} and \\boxed{6}`), its last n boxes together are the
+    answer. Rewards keep the last box alone (`extract_boxed`).
+    """
     extracted = extract_answer(response, last_number_fallback)
-    return Grade(extracted, extracted is not None and any(is_equivalent(extracted, gold) for gold in answers))
+    if extracted is None:
+        return Grade(None, False)
+    if any(is_equivalent(extracted, gold) for gold in answers):
+        return Grade(extracted, True)
+    boxes = _boxes_last_first(response)
+    for gold in answers:
+        items = _list_items(gold)
+        if 1 < items <= len(boxes):
+            together = ", ".join(reversed(boxes[:items]))
+            if is_equivalent(together, gold):
+                return Grade(together, True)
+    return Grade(extracted, False)
+
+
+def _list_items(answer: str) -> int:
+    """How many items `answer` lists at its top level: 2 for `-4, 6`; 1 for `(1, 2)`, `\\{1, 2\\}`, `1,250`."""
+    depth, items = 0, 1
+    for char in normalize_answer(answer).replace("\\{", "{").replace("\\}", "}"):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items += 1
+    return items
 
 
 def choice_letter(response: str) -> str | None:
-    """The option letter: from the last `\\boxed{}`, else from the last "the answer is (X)"."""
-    boxed = extract_boxed(response)
-    if boxed is not None:
-        match = _LETTER_IN_BOX.match(_TEXT_MACRO.sub(r"\1", boxed).strip())
+    """The option letter of a response, or `None` (unparsed: never a guess). In this order (issue 12):
+
+    1. the last `\\boxed{}` that holds an option: `C`, `(C)`, `C.`, `C) text`, `(C) text`,
+       `\\text{C}`, `Option C`; a box holding anything else (`\\boxed{F = ma}`) is skipped;
+    2. the last answer statement that names a letter: "the answer is", "Answer:" (the official
+       MMLU-Pro and SuperGPQA format), "the correct option is", then either the letter itself
+       (after markup, brackets or the word "option": `**G**`, `(E)`, `$\\boxed{D}$`, `option C`), or
+       else the first letter in parentheses or bold on the same line ("the answer is a clear (C)").
+       Letters are capitals: the article "a" and the pronoun in "the answer is I think (C)" are not.
+
+    >>> choice_letter(r"\\boxed{F = ma}, so ... Therefore the answer is (B).")
+    'B'
+    """
+    for box in _boxes_last_first(response):
+        match = _LETTER_IN_BOX.match(_TEXT_MACRO.sub(r"\1", box).strip())
         if match:
-            return match.group(1)
-    matches = _ANSWER_IS.findall(response)
-    return matches[-1].upper() if matches else None
+            return next(group for group in match.groups() if group)
+    for cue in reversed(list(_ANSWER_CUE.finditer(response))):
+        # The rest of the cue's line, or the next non-blank line ("Answer:" and the letter below it).
+        line = next((line for line in response[cue.end() :].split("\n") if line.strip()), "")
+        start = _LEADING_LETTER.match(line, _LETTER_PREFIX.match(line).end())
+        if start and not (start.group(1) == "I" and re.match(r"I\s+[a-z]", line[start.start() :])):
+            return start.group(1)
+        inner = _PARENTHESISED_LETTER.search(line)
+        if inner:
+            return next(group for group in inner.groups() if group)
+    return None
+
+
+def _boxes_last_first(text: str) -> list[str]:
+    """The contents of every `\\boxed{}` or `\\fbox{}`, last first (empty or unclosed ones skipped)."""
+    boxes = []
+    while (position := max(text.rfind("\\boxed"), text.rfind("\\fbox"))) != -1:
+        content = extract_boxed(text)
+        if content is not None:
+            boxes.append(content)
+        text = text[:position]
+    return boxes
 
 
 def grade_choice(response: str, answers: tuple[str, ...]) -> Grade:

@@ -4,9 +4,11 @@ Reads only what the loop's stages wrote into RUN_DIR (both engines):
 - `iter_k/<role>_checkpoints/tensorboard`: per-step training metrics (`rzero/*` of the Challenger,
   the Solver's reward);
 - `iter_k/questions.stats.json`, `iter_k/solver_train.stats.json`, `iter_k/solver_train.votes.jsonl`:
-  well-formed questions, p̂ of every labelled question, kept fraction;
+  well-formed questions, p̂ of every labelled question, kept fraction; the label stage's manifest
+  (`solver_train.parquet.manifest.json`): the p̂ band it kept;
 - `iter_k/gold_labels.stats.json`: pseudo-label accuracy on questions with real answers;
-- `eval/iter_k/summary.json`: benchmark scores (the paper-style table, via `evaluation.compare`);
+- `eval/iter_k/summary.json`: benchmark scores (the paper-style table, via `evaluation.compare`, beside
+  the paper's reported scores when the base model is one of `evaluation.paper.REPORTED`);
 - the HF models of each iteration: how far the weights moved (relative L2 change), next to how
   many training steps had a learning signal (rewards that differed within a group).
 Writes `report/report.md`, `report/summary.json` and `report/*.png`.
@@ -19,8 +21,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .artifacts import atomic_path, read_jsonl, write_json
+from .artifacts import StageManifest, atomic_path, read_jsonl, write_json
 from .evaluation.compare import compare_runs
+from .evaluation.paper import REPORTED
 
 CHALLENGER_CURVES = {
     "reward": "rzero/reward/mean",
@@ -118,6 +121,7 @@ def collect(run_dir: Path, weights: bool = True) -> dict[str, Any]:
             "labels": _json(directory / "solver_train.stats.json"),
             "gold": _json(directory / "gold_labels.stats.json"),
             "p_hats": [record["p_hat"] for record in read_jsonl(votes)] if votes.is_file() else [],
+            "band": kept_band(directory / "solver_train.parquet"),
             "weight_change": {},
         }
         entry["signal_steps"] = {role: signal_steps(entry[f"{role}_curves"]) for role in ("challenger", "solver")}
@@ -136,6 +140,15 @@ def collect(run_dir: Path, weights: bool = True) -> dict[str, Any]:
         if (path / "summary.json").is_file()
     }
     return {"settings": settings, "iterations": iterations, "evaluations": evaluations}
+
+
+def kept_band(labels: Path) -> tuple[float, float] | None:
+    """The p̂ band `[low, high]` the label stage kept for `labels` (its manifest); `None` if it kept
+    every labelled question (`--no-filter`) or has not run."""
+    manifest = _json(StageManifest.path_for(labels))
+    if manifest is None or not manifest["params"].get("filter", True):
+        return None
+    return manifest["params"]["low"], manifest["params"]["high"]
 
 
 def _curve_value(curves: dict[str, list[tuple[int, float]]], tag: str) -> str:
@@ -208,14 +221,17 @@ def write_report(run_dir: Path, weights: bool = True) -> Path:
     if _plot_p_hat(iterations, out / "p_hat_histogram.png"):
         lines += [
             "p̂ of every labelled question (the Solver's agreement with its majority answer); the "
-            "shaded band is what the Solver trains on.",
+            f"shaded band is what the Solver trains on ({_bands(iterations)}).",
             "",
             "![p-hat histogram](p_hat_histogram.png)",
             "",
         ]
     if data["evaluations"]:
         labels = list(data["evaluations"])
-        table = compare_runs(list(data["evaluations"].values()), out / "evaluation", labels)
+        paper = str(settings.get("BASE_MODEL", "")).rsplit("/", 1)[-1]
+        table = compare_runs(
+            list(data["evaluations"].values()), out / "evaluation", labels, paper if paper in REPORTED else None
+        )
         lines += ["## Evaluation (accuracy %)", "", table, "![evaluation](evaluation.png)", ""]
     write_json(out / "summary.json", {**data, "evaluations": {k: str(v) for k, v in data["evaluations"].items()}})
     report = out / "report.md"
@@ -258,6 +274,15 @@ def _plot_challenger(iterations: list[dict[str, Any]], path: Path) -> bool:
     return True
 
 
+def _bands(iterations: list[dict[str, Any]]) -> str:
+    """The kept p̂ band of each iteration, in words."""
+    return "; ".join(
+        f"iteration {entry['iteration']}: "
+        + ("every question, no band (--no-filter)" if entry["band"] is None else "{} ≤ p̂ ≤ {}".format(*entry["band"]))
+        for entry in iterations
+    )
+
+
 def _plot_p_hat(iterations: list[dict[str, Any]], path: Path) -> bool:
     if not any(entry["p_hats"] for entry in iterations):
         return False
@@ -266,7 +291,8 @@ def _plot_p_hat(iterations: list[dict[str, Any]], path: Path) -> bool:
     bins = [i / 10 - 0.05 for i in range(12)]
     axis.hist([entry["p_hats"] for entry in iterations], bins=bins,
               label=[f"iteration {entry['iteration']}" for entry in iterations])  # fmt: skip
-    axis.axvspan(0.25, 0.75, alpha=0.1)
+    for low, high in {entry["band"] for entry in iterations if entry["band"]}:
+        axis.axvspan(low, high, alpha=0.1)
     axis.set_xlabel("p̂")
     axis.set_ylabel("questions")
     axis.legend()

@@ -1,4 +1,5 @@
-"""Compare evaluation runs (base, iteration 1..3): the paper-style table and a bar chart."""
+"""Compare evaluation runs (base, iteration 1..3): the paper-style table and a bar chart, optionally
+beside the scores the paper reports for the same base model (`paper.REPORTED`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..artifacts import atomic_path
+from .paper import SOURCE, paper_summaries
 from .runner import GENERAL, MATH_AVERAGE
 
 COLUMNS = [*MATH_AVERAGE, "math_average", *GENERAL, "general_average", "overall_average"]
@@ -34,13 +36,19 @@ def comparison_table(summaries: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def compare_runs(run_dirs: list[Path], output: Path, labels: list[str] | None = None) -> str:
-    """Write `output`.md (the table) and `output`.png (grouped bars); return the table."""
+def compare_runs(run_dirs: list[Path], output: Path, labels: list[str] | None = None, paper: str | None = None) -> str:
+    """Write `output`.md (the table) and `output`.png (grouped bars); return the table.
+
+    `paper`: a base model of `paper.REPORTED` (e.g. `Qwen3-4B-Base`); its reported rows follow ours
+    in the table, labelled `paper: <run>`, with their source below it (not in the chart).
+    """
     labels = labels or [Path(d).name for d in run_dirs]
     if len(labels) != len(run_dirs):
         raise ValueError(f"{len(labels)} labels for {len(run_dirs)} runs")
     summaries = {label: load_summary(d) for label, d in zip(labels, run_dirs)}
-    table = comparison_table(summaries)
+    table = comparison_table(summaries | (paper_summaries(paper) if paper else {}))
+    if paper:
+        table += f"\nRows `paper: …`: {paper} as reported ({SOURCE}).\n"
     output = Path(output)
     with atomic_path(output.with_suffix(".md")) as temporary:
         temporary.write_text(table)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # R-Zero on Qwen3-4B-Base, one node of 8 GPUs, the paper's settings (3 iterations):
 # Challenger GRPO on GPUs 0-3 while GPUs 4-7 serve the Solver (4 vLLM replicas),
-# then question generation, labelling, and Solver GRPO on all 8 GPUs.
-#   bash examples/run_qwen3_4b.sh [--dry-run]
+# then question generation, labelling, and Solver GRPO on all 8 GPUs. The base model and every
+# Solver are evaluated on the paper's ten benchmarks, and each iteration's pseudo-labels are checked
+# on a gold slice of MATH-500; `scripts/report.py` puts the scores beside the paper's.
+#   bash examples/run_qwen3_4b.sh [--dry-run] [--no-eval]
 # Multi-node: set NNODES and start Ray across the nodes first (verl's trainer.nnodes).
 set -xeuo pipefail
 
@@ -37,6 +39,14 @@ export CHALLENGER_PROMPT_ROWS=$((128 * CHALLENGER_STEPS))
 export SERVE_ARGS="--replicas $serving_replicas --max-model-len $((max_prompt_length + max_response_length))"
 export GENERATE_ARGS="--device cuda --num-questions 8000 --max-model-len $((max_prompt_length + max_response_length))"
 export LABEL_ARGS="--device cuda --samples 10 --max-model-len $((max_prompt_length + max_response_length))"
+
+# Evaluation (the paper's protocol: greedy, mean@32 at T = 0.6 for AIME and AMC; `--no-eval` skips it)
+data_dir=${DATA_DIR:-}            # local benchmark files (shared/data/benchmarks); default: the Hugging Face ids
+benchmarks="math500 gsm8k amc23 minerva olympiadbench aime24 aime25 mmlu_pro supergpqa bbeh"
+gold_items=${GOLD_ITEMS:-200}     # MATH-500 questions labelled each iteration: pseudo-label accuracy
+export EVAL_ARGS="--device cuda --tensor-parallel-size $rollout_tp --benchmarks $benchmarks \
+--max-tokens $max_response_length ${data_dir:+--data-dir $data_dir}"
+export GOLD_LABEL_ARGS="--benchmark math500 --limit $gold_items ${data_dir:+--data-dir $data_dir} $LABEL_ARGS"
 
 # verl settings shared by both roles (one per line)
 common="

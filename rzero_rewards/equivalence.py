@@ -29,7 +29,9 @@ _TOKEN = re.compile(r"\s*(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 # LaTeX that never changes an answer's value: spacing, sizing, math-mode delimiters.
 _INVISIBLE = re.compile(r"\\left|\\right|\\[!,;: ]|\\displaystyle|\$|\s+")
-_TEXT_WRAPPER = re.compile(r"^\\(?:text|textbf|textrm|mathrm|mbox)\{([^{}]*)\}$")
+_TEXT_WRAPPER = re.compile(r"^\\(?:text|textbf|textrm|mathrm|mathbf|boldsymbol|mbox)\{([^{}]*)\}$")
+# Unicode spellings of LaTeX: the minus sign, times, middle dot, division sign; LaTeX's `{,}` comma.
+_UNICODE = str.maketrans({"−": "-", "×": "\\times ", "·": "\\cdot ", "÷": "\\div "})
 # Currency signs, percent signs and degree marks: dropped wherever they are (see `normalize_answer`).
 _DECORATION = re.compile(
     r"\\\$|\\text\{\s*\\?[$€£¥]\s*\}|\\(?:pounds|euro|yen|textdollar|degree)(?![a-zA-Z])|[€£¥₹°]"
@@ -75,7 +77,8 @@ def normalize_answer(answer: str) -> str:
 
     - Drops math-mode delimiters, spacing macros, `\\left`/`\\right`, `\\displaystyle`, a trailing
       period and thousands separators (`1,250`, `32,\\!348`; not `1, 250`, a list); unifies
-      `\\dfrac`/`\\tfrac` with `\\frac`; unwraps a lone `\\text{...}`.
+      `\\dfrac`/`\\tfrac` with `\\frac`; unwraps a lone `\\text{...}`; spells `−`, `×`, `·`, `÷`
+      and `{,}` as LaTeX does.
     - Currency, percent and degree signs are dropped wherever they are (`\\$18`, `€18`, `35\\%`,
       `90^\\circ`), as MATH's and Qwen2.5-Math's graders do; so `35\\%` equals `35`, not `0.35`
       (issue 12).
@@ -89,7 +92,8 @@ def normalize_answer(answer: str) -> str:
     >>> normalize_answer(r"35\\%"), normalize_answer("90^{\\\\circ}"), normalize_answer("2 square feet")
     ('35', '90', '2')
     """
-    text = _UPRIGHT_CONSTANT.sub(r"\1", _DECORATION.sub("", answer.strip()))
+    text = answer.strip().translate(_UNICODE).replace("{,}", ",")
+    text = _UPRIGHT_CONSTANT.sub(r"\1", _DECORATION.sub("", text))
     text = _CURRENCY_CODE.sub("", text)
     wrapped = _TEXT_WRAPPER.match(text.strip())
     if wrapped:

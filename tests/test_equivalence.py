@@ -82,6 +82,23 @@ DECORATED_NUMBER_CASES = [
     (r"1,250 \text{ dollars}", r"\$1,250", True),
     (r"\$18 \text{ per hour}", "18", True),
     ("x = 5 cm", "5", True),  # an equation with a unit: math-verify's own unit handling
+    (r"\text{\$18}", "18", True),
+    (r"\textbf{\$18}", "18", True),
+    (r"\mathbf{18}", "18", True),
+    (r"1{,}000", "1000", True),
+    (r"\$18\text{.}", "18", True),
+    ("18 USD", "18", True),
+    ("18.90 dollars", r"\$18.90", True),
+    (r"5.4 \text{ cents}", "5.4", True),  # MATH-500 golds
+    ("864 square inches", r"864 \mbox{ inches}^2", True),
+    (r"\frac{270}{7}^\circ", r"\frac{270}7\text{ degrees}", True),
+    ("145 degrees", r"145^\circ", True),
+    (r"145 ^ \circ", "145", True),
+    (r"\$ 32,348", r"\$32,\!348", True),
+    ("11111111100", r"11,\! 111,\! 111,\! 100", True),
+    ("−4", "-4", True),  # unicode minus
+    ("3×10^{8}", "300000000", True),
+    (r"-\$5", r"\$-5", True),
     # Constants are not units: what follows a number stays when it is e, i, pi or a root.
     ("2 pi", "2", False),
     (r"2\pi", "2", False),

@@ -266,6 +266,7 @@ class _ExactParser:
 
 
 _TOO_LARGE = "too large"
+_NUMBER_POWER = re.compile(r"(?<![\w.])\d+(?:\.\d*)?\^\{")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -274,7 +275,8 @@ def _exact_value(answer: str) -> Fraction | str | None:
 
     Arithmetic of rational numbers is evaluated exactly (`\\frac{1}{5^{30}}`, `8.7\\times10^{8}`,
     `2^{-3}`, `5!`, `-(3/4)`); a value needing more than `MAX_EXACT_BITS` bits is `"too large"`
-    (math-verify's sympy would compute it and hang: `9^{9^{9^{9}}}`); anything else is `None`.
+    (math-verify's sympy would compute it and hang: `9^{9^{9^{9}}}`), and so is any answer with such
+    a power of numbers inside (`\\sqrt{9^{9^{9^{9}}}}`, `x + 2^{10^{10}}`); anything else is `None`.
 
     >>> _exact_value(r"\\frac{1}{5^{3}}")
     Fraction(1, 125)
@@ -286,7 +288,21 @@ def _exact_value(answer: str) -> Fraction | str | None:
     except _TooLarge:
         return _TOO_LARGE
     except (_NotExact, RecursionError, ValueError, ZeroDivisionError, OverflowError):
-        return None
+        return _TOO_LARGE if any(_exact_value(power) == _TOO_LARGE for power in _number_powers(answer)) else None
+
+
+def _number_powers(answer: str) -> list[str]:
+    """Every `n^{...}` with a number `n` inside `answer` (`x + 2^{10^{10}}` → `2^{10^{10}}`)."""
+    powers = []
+    for match in _NUMBER_POWER.finditer(answer):
+        depth = 0
+        for index in range(match.end() - 1, len(answer)):
+            depth += {"{": 1, "}": -1}.get(answer[index], 0)
+            if depth == 0:
+                if match.start() > 0 or index + 1 < len(answer):  # a part, not the whole answer
+                    powers.append(answer[match.start() : index + 1])
+                break
+    return powers
 
 
 class _Worker:

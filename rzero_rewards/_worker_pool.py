@@ -16,6 +16,7 @@ import select
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 
 START_TIMEOUT_S = 120.0
@@ -44,6 +45,7 @@ class Worker:
             env=env,
             start_new_session=True,  # a Ctrl-C in the parent's terminal is the parent's business
         )
+        self._pending = b""  # bytes read from the worker beyond the last whole line
         if self._read_line(START_TIMEOUT_S) != "ready":
             if self.alive:
                 self.process.kill()
@@ -54,24 +56,46 @@ class Worker:
             raise RuntimeError(f"the {name} worker did not start ({' '.join(argv)}): {error or 'no error output'}")
 
     def _read_line(self, timeout_s: float) -> str | None:
-        ready, _, _ = select.select([self.process.stdout], [], [], timeout_s)
-        if not ready:
-            return None
-        line = self.process.stdout.readline()
-        return line.strip() if line else None
+        """The next line the worker wrote, or `None` if none came within `timeout_s` (or it died).
 
-    def request(self, line: str, timeout_s: float) -> str | None:
-        """The worker's one-line reply, or `None` when it ran out of time or died (it is then dead)."""
+        Reads the pipe's bytes directly: a worker may write several lines at once, and a buffered
+        reader would hold the later ones where `select` cannot see them.
+        """
+        deadline = time.monotonic() + timeout_s
+        while b"\n" not in self._pending:
+            ready, _, _ = select.select([self.process.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(self.process.stdout.fileno(), 1 << 16) if ready else b""
+            if not chunk:
+                return None
+            self._pending += chunk
+        line, self._pending = self._pending.split(b"\n", 1)
+        return line.decode(errors="replace").strip()
+
+    def exchange(self, line: str, replies: int, timeout_s: float) -> list[str]:
+        """Send one line; the worker's next `replies` lines, each within `timeout_s` of the one before.
+
+        Fewer lines come back when the worker ran out of time or died (it is then dead): a worker
+        that reports its progress (`_verify_worker`) thereby tells which step hung.
+        """
         try:
             self.process.stdin.write(line + "\n")
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
             self.kill()
-            return None
-        reply = self._read_line(timeout_s)
-        if reply is None:
-            self.kill()
-        return reply
+            return []
+        lines: list[str] = []
+        while len(lines) < replies:
+            reply = self._read_line(timeout_s)
+            if reply is None:
+                self.kill()
+                break
+            lines.append(reply)
+        return lines
+
+    def request(self, line: str, timeout_s: float) -> str | None:
+        """The worker's one-line reply, or `None` when it ran out of time or died (it is then dead)."""
+        replies = self.exchange(line, 1, timeout_s)
+        return replies[0] if replies else None
 
     @property
     def alive(self) -> bool:
@@ -135,9 +159,14 @@ class WorkerPool:
 
     def request(self, line: str, timeout_s: float) -> str | None:
         """Send one line to an idle worker; its reply, or `None` after `timeout_s` (worker killed)."""
+        replies = self.exchange(line, 1, timeout_s)
+        return replies[0] if replies else None
+
+    def exchange(self, line: str, replies: int, timeout_s: float) -> list[str]:
+        """Send one line to an idle worker; its next `replies` lines (`Worker.exchange`)."""
         worker = self._acquire()
         try:
-            return worker.request(line, timeout_s)
+            return worker.exchange(line, replies, timeout_s)
         finally:
             self._release(worker)
 

@@ -1,28 +1,25 @@
 """Mathematical answer equivalence: a fast string path, then math-verify under a hard timeout.
 
 `is_equivalent` is safe from any thread, asyncio executor, Ray worker or subprocess: the slow
-comparisons run in killable worker processes (`_verify_worker`), and a comparison that exceeds
-its time budget kills its worker, counts as *not* equivalent and is counted in `equivalence_stats`.
+comparisons run in killable worker processes (`_verify_worker`, pooled by `_worker_pool`), and a
+comparison that exceeds its time budget kills its worker, counts as *not* equivalent and is
+counted in `equivalence_stats`.
 """
 
 from __future__ import annotations
 
-import atexit
 import json
 import math
 import os
-import queue
 import re
-import select
-import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from fractions import Fraction
 from functools import lru_cache
 
-_WORKER_START_TIMEOUT_S = 120.0
+from ._worker_pool import WorkerPool, package_parent
+
 # Exact values needing more bits than this (e.g. 9^{9^{9^{9}}}) are not computed, here or by math-verify.
 MAX_EXACT_BITS = 100_000
 _TOKEN = re.compile(r"\s*(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|\\[a-zA-Z]+|[-+*/^(){}!])")
@@ -305,141 +302,16 @@ def _number_powers(answer: str) -> list[str]:
     return powers
 
 
-class _Worker:
-    """One `_verify_worker` process and its pipes."""
-
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "rzero_rewards._verify_worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": _package_parent() + os.pathsep + os.environ.get("PYTHONPATH", "")},
-            start_new_session=True,  # a Ctrl-C in the parent's terminal is the parent's business
-        )
-        self._pending = b""
-        if self._read_line(_WORKER_START_TIMEOUT_S) != "ready":
-            self.kill()
-            raise RuntimeError("the math-verify worker did not start; is math-verify installed?")
-
-    def _read_line(self, timeout_s: float) -> str | None:
-        """The next line the worker wrote, or `None` if none came within `timeout_s` (or it died).
-
-        Reads the pipe's bytes directly: the worker may write several lines at once, and a
-        buffered reader would hold the later ones where `select` cannot see them.
-        """
-        deadline = time.monotonic() + timeout_s
-        while b"\n" not in self._pending:
-            ready, _, _ = select.select([self.process.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            chunk = os.read(self.process.stdout.fileno(), 1 << 16) if ready else b""
-            if not chunk:
-                return None
-            self._pending += chunk
-        line, self._pending = self._pending.split(b"\n", 1)
-        return line.decode().strip()
-
-    def compare(self, gold: str, answer: str, timeout_s: float) -> bool | str:
-        """`True`/`False`, or the step that ran out of time or died (`"gold"`, `"answer"`, `"verify"`;
-        the worker is then dead). Parsing each side and verifying each get `timeout_s`."""
-        try:
-            self.process.stdin.write(json.dumps([gold, answer]).encode() + b"\n")
-            self.process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            self.kill()
-            return "gold"
-        for step in _VERIFY_STEPS:
-            reply = self._read_line(timeout_s)
-            if reply != step:
-                break
-        if reply in ("true", "false"):
-            return reply == "true"
-        self.kill()
-        return step
-
-    @property
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def kill(self) -> None:
-        if self.alive:
-            self.process.kill()
-        self.process.wait()
-        for pipe in (self.process.stdin, self.process.stdout):
-            pipe.close()
+def _launch_verify_worker() -> tuple[list[str], dict[str, str]]:
+    env = {**os.environ, "PYTHONPATH": package_parent() + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    return [sys.executable, "-m", "rzero_rewards._verify_worker"], env
 
 
-# What the worker reports, in order, for one comparison (`_verify_worker.main`).
+_pool = WorkerPool(
+    _launch_verify_worker, int(os.environ.get("RZERO_VERIFY_WORKERS", os.cpu_count() or 1)), "math-verify"
+)
+# What the worker reports, in order, for one comparison (`_verify_worker.main`): then `true`/`false`.
 _VERIFY_STEPS = ("gold", "answer", "verify")
-
-
-def _package_parent() -> str:
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-class _WorkerPool:
-    """Idle workers on a queue; at most `max_workers` exist, started on demand."""
-
-    def __init__(self, max_workers: int) -> None:
-        self.max_workers = max_workers
-        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
-        self._lock = threading.Lock()
-        self._started = 0
-        self._all: list[_Worker] = []
-
-    def _acquire(self) -> _Worker:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
-        with self._lock:
-            may_start = self._started < self.max_workers
-            if may_start:
-                self._started += 1
-        if not may_start:
-            return self._idle.get()
-        try:
-            worker = _Worker()
-        except BaseException:
-            with self._lock:
-                self._started -= 1
-            raise
-        with self._lock:
-            self._all.append(worker)
-        return worker
-
-    def _release(self, worker: _Worker) -> None:
-        if worker.alive:
-            self._idle.put(worker)
-            return
-        with self._lock:
-            self._started -= 1
-            self._all.remove(worker)
-
-    def compare(self, gold: str, answer: str, timeout_s: float) -> bool | str:
-        worker = self._acquire()
-        try:
-            return worker.compare(gold, answer, timeout_s)
-        finally:
-            self._release(worker)
-
-    def forget_inherited(self) -> None:
-        """In a forked child: the parent's workers and pipes are the parent's; start afresh."""
-        self._idle = queue.LifoQueue()
-        self._lock = threading.Lock()
-        self._started = 0
-        self._all = []
-
-    def shutdown(self) -> None:
-        with self._lock:
-            workers, self._all, self._started = self._all, [], 0
-        for worker in workers:
-            worker.kill()
-        self._idle = queue.LifoQueue()
-
-
-_pool = _WorkerPool(int(os.environ.get("RZERO_VERIFY_WORKERS", os.cpu_count() or 1)))
-atexit.register(_pool.shutdown)
-os.register_at_fork(after_in_child=_pool.forget_inherited)
 # Answers whose parse by math-verify ran out of time, with the largest budget it exceeded: parsing
 # is deterministic, so every later comparison with them would too, and fails at once instead.
 _slow_to_parse: dict[str, float] = {}
@@ -451,12 +323,13 @@ def _math_verify_equivalent(answer: str, reference: str, timeout_s: float) -> bo
         _count("timeouts")
         return False
     _count("math_verify")
-    result = _pool.compare(reference, answer, timeout_s)
-    if isinstance(result, bool):
-        return result
+    replies = _pool.exchange(json.dumps([reference, answer]), len(_VERIFY_STEPS), timeout_s)
+    if len(replies) == len(_VERIFY_STEPS) and replies[-1] in ("true", "false"):
+        return replies[-1] == "true"
     _count("timeouts")
-    if result in ("gold", "answer"):
-        side = reference if result == "gold" else answer
+    hung = _VERIFY_STEPS[len(replies)] if len(replies) < len(_VERIFY_STEPS) else "verify"
+    if hung in ("gold", "answer"):
+        side = reference if hung == "gold" else answer
         with _stats_lock:
             _slow_to_parse[side] = max(timeout_s, _slow_to_parse.get(side, 0.0))
     return False

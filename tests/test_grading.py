@@ -45,6 +45,12 @@ CHOICE_CASES = [
     ("The answer is $\\text{(B)}$.", "B"),
     ("first the answer is (A), no wait, the answer is (B)", "B"),  # the last statement counts
     ("The answer is (B). The answer is unclear to some, though.", "B"),  # the last statement *naming a letter*
+    ("Among the options, (D) is the correct answer.", "D"),
+    ("Option C is correct.", "C"),
+    ("**B** is the best choice here.", "B"),
+    ("The answer is (A)... on reflection, (E) is the right answer.", "E"),  # the last statement
+    ("(A) is the answer I first thought, but the answer is (B).", "B"),
+    ("Answer: **C. Amino acids**", "C"),
     ("I am not sure.", None),  # unparseable: wrong, never a random guess
     ("\\boxed{42}", None),
     ("\\boxed{F = ma}", None),

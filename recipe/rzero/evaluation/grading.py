@@ -29,6 +29,11 @@ _LETTER_PREFIX = re.compile(
 )
 _LEADING_LETTER = re.compile(r"([A-P])(?![A-Za-z'’])")
 _PARENTHESISED_LETTER = re.compile(r"\(([A-P])\)|\*\*([A-P])\*\*|\\boxed\{([A-P])\}")
+# A statement that names its letter first: "(D) is the correct answer", "Option C is correct".
+_LETTER_IS_ANSWER = re.compile(
+    r"(?:\(([A-P])\)|(?i:option|choice)\s+\(?([A-P])\)?|\*\*([A-P])\*\*)\s+is\s+"
+    r"(?i:(?:the|my)\s+(?:(?:correct|right|best|final)\s+)?(?:answer|option|choice)|correct|right)\b"
+)
 _BBEH_PREFIXES = ("The answer is:", "The final answer is ", "The final answer is: ", "The answer is ")
 
 
@@ -88,7 +93,8 @@ def choice_letter(response: str) -> str | None:
     2. the last answer statement that names a letter: "the answer is", "Answer:" (the official
        MMLU-Pro and SuperGPQA format), "the correct option is", then either the letter itself
        (after markup, brackets or the word "option": `**G**`, `(E)`, `$\\boxed{D}$`, `option C`), or
-       else the first letter in parentheses or bold on the same line ("the answer is a clear (C)").
+       else the first letter in parentheses or bold on the same line ("the answer is a clear (C)");
+       or a statement naming the letter first: "(D) is the correct answer", "Option C is correct".
        Letters are capitals: the article "a" and the pronoun in "the answer is I think (C)" are not.
 
     >>> choice_letter(r"\\boxed{F = ma}, so ... Therefore the answer is (B).")
@@ -98,16 +104,20 @@ def choice_letter(response: str) -> str | None:
         match = _LETTER_IN_BOX.match(_TEXT_MACRO.sub(r"\1", box).strip())
         if match:
             return next(group for group in match.groups() if group)
-    for cue in reversed(list(_ANSWER_CUE.finditer(response))):
-        # The rest of the cue's line, or the next non-blank line ("Answer:" and the letter below it).
-        line = next((line for line in response[cue.end() :].split("\n") if line.strip()), "")
-        start = _LEADING_LETTER.match(line, _LETTER_PREFIX.match(line).end())
-        if start and not (start.group(1) == "I" and re.match(r"I\s+[a-z]", line[start.start() :])):
-            return start.group(1)
-        inner = _PARENTHESISED_LETTER.search(line)
-        if inner:
-            return next(group for group in inner.groups() if group)
-    return None
+    statements = [(cue.end(), _letter_after(response[cue.end() :])) for cue in _ANSWER_CUE.finditer(response)]
+    statements += [(named.end(), next(g for g in named.groups() if g)) for named in _LETTER_IS_ANSWER.finditer(response)]
+    return max(((end, letter) for end, letter in statements if letter), default=(0, None))[1]
+
+
+def _letter_after(text: str) -> str | None:
+    """The letter an answer cue names, reading `text` after it (see `choice_letter`)."""
+    # The rest of the cue's line, or the next non-blank line ("Answer:" and the letter below it).
+    line = next((line for line in text.split("\n") if line.strip()), "")
+    start = _LEADING_LETTER.match(line, _LETTER_PREFIX.match(line).end())
+    if start and not (start.group(1) == "I" and re.match(r"I\s+[a-z]", line[start.start() :])):
+        return start.group(1)
+    inner = _PARENTHESISED_LETTER.search(line)
+    return next(group for group in inner.groups() if group) if inner else None
 
 
 def _boxes_last_first(text: str) -> list[str]:

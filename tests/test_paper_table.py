@@ -106,3 +106,25 @@ def test_the_report_reads_the_band_the_label_stage_used(params, band, tmp_path):
     assert kept_band(labels) == band
     assert kept_band(tmp_path / "missing.parquet") is None
     assert json.loads(StageManifest.path_for(labels).read_text())["params"]["low"] == params["low"]
+
+
+def test_the_report_shades_the_band_and_shows_the_paper(self_check_run, tmp_path):
+    """A run directory as the loop leaves it (no training curves or models): the report shows the kept
+    band of each iteration and, for a base model the paper reports, its scores beside ours."""
+    import shutil
+
+    from recipe.rzero.artifacts import write_json, write_jsonl
+    from recipe.rzero.report import write_report
+
+    run = tmp_path / "run"
+    write_json(run / "run.json", {"settings": {"BASE_MODEL": "Qwen/Qwen3-4B-Base", "ITERATIONS": "2"}})
+    for k, params in ((1, {"low": 0.2, "high": 0.8, "filter": True}), (2, {"low": 0.3, "high": 0.7, "filter": False})):
+        labels = run / f"iter_{k}" / "solver_train.parquet"
+        write_jsonl(labels.with_name("solver_train.votes.jsonl"), [{"p_hat": p} for p in (0.1, 0.5, 0.6, 0.9)])
+        labels.write_bytes(b"rows")
+        StageManifest("label", params, {"model": "m"}).record(labels)
+    shutil.copytree(self_check_run, run / "eval" / "iter_0")
+    report = write_report(run, weights=False).read_text()
+    assert "iteration 1: 0.2 ≤ p̂ ≤ 0.8; iteration 2: every question, no band (--no-filter)" in report
+    assert "| paper: iteration 3 | " in report and SOURCE in report
+    assert (run / "report" / "p_hat_histogram.png").stat().st_size > 0

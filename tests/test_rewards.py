@@ -72,6 +72,10 @@ def test_solver_reward():
     assert solver_reward("so the answer is \\boxed{\\frac{1}{2}}", "0.5") == 1.0
     assert solver_reward("\\boxed{1} no wait \\boxed{2}", "1") == 0.0  # the last box counts
     assert solver_reward("I don't know", "1") == 0.0
+    # Issue 12: the pseudo-label and the answer in other spellings of one value.
+    assert solver_reward(r"She earns \boxed{\$1,250}.", "1250") == 1.0
+    assert solver_reward(r"The rate is \boxed{35\%}.", "35") == 1.0
+    assert solver_reward(r"\boxed{\frac{1}{5^{31}}}", r"\frac{1}{5^{30}}") == 0.0
 
 
 def test_challenger_batch_penalises_near_duplicates_and_keeps_format_scores():

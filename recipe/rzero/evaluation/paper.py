@@ -3,9 +3,9 @@
 Source: the "Impressive Results" table of the authors' README (github.com/Chengsong-Huang/R-Zero,
 commit 5699329), the paper's general-domain results for arXiv 2508.05004v1: overall average, math
 average (AMC, Minerva, MATH-500, GSM8K, OlympiadBench, AIME24, AIME25), SuperGPQA, MMLU-Pro, BBEH.
-Only these columns are listed: per-benchmark math scores were not found in a source we could read.
-Later versions of the paper report other numbers (e.g. a math average of 49.93 instead of 49.07
-for Qwen3-4B-Base after iteration 3, as a summary of v4 quotes it); those are not listed.
+Only these columns are listed: per-benchmark math scores were not found in a source we could read,
+and the paper's own table number could not be checked against its text. Later versions of the
+paper may report other numbers; only these are listed.
 """
 
 from __future__ import annotations

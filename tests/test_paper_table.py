@@ -46,7 +46,8 @@ def test_gpu_examples_evaluate_the_base_model_and_every_iteration(script, tmp_pa
     for k in range(1, 4):  # pseudo-label accuracy on a gold slice, by the Solver that labels that iteration
         command = stages[f"iter_{k}_label_gold"]
         assert "--gold" in command and command[command.index("--benchmark") + 1] == "math500"
-        assert command[command.index("--model") + 1] == stages[f"iter_{k}_label"][stages[f"iter_{k}_label"].index("--model") + 1]
+        label = stages[f"iter_{k}_label"]
+        assert command[command.index("--model") + 1] == label[label.index("--model") + 1]
 
 
 def test_no_eval_turns_the_evaluation_stages_off(tmp_path):
@@ -71,7 +72,11 @@ def test_compare_shows_the_paper_beside_ours(model, self_check_run, tmp_path):
     table = (tmp_path / "cmp.md").read_text()
     assert result.stdout.strip() == table.strip()
     header = [cell.strip() for cell in table.splitlines()[0].strip("|").split("|")]
-    rows = {line.split("|")[1].strip(): [c.strip() for c in line.strip("|").split("|")[1:]] for line in table.splitlines()[2:] if line.startswith("| ")}  # fmt: skip
+    rows = {}
+    for line in table.splitlines()[2:]:
+        if line.startswith("| "):
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            rows[cells[0]] = cells[1:]
     assert rows["ours"][header.index("gsm8k") - 1] == "100.00"
     for run, values in REPORTED[model].items():
         cells = rows[f"paper: {run}"]

@@ -276,11 +276,11 @@ def _plot_challenger(iterations: list[dict[str, Any]], path: Path) -> bool:
 
 def _bands(iterations: list[dict[str, Any]]) -> str:
     """The kept p̂ band of each iteration, in words."""
-    return "; ".join(
-        f"iteration {entry['iteration']}: "
-        + ("every question, no band (--no-filter)" if entry["band"] is None else "{} ≤ p̂ ≤ {}".format(*entry["band"]))
-        for entry in iterations
-    )
+    described = []
+    for entry in iterations:
+        band = "{} ≤ p̂ ≤ {}".format(*entry["band"]) if entry["band"] else "every question, no band (--no-filter)"
+        described.append(f"iteration {entry['iteration']}: {band}")
+    return "; ".join(described)
 
 
 def _plot_p_hat(iterations: list[dict[str, Any]], path: Path) -> bool:

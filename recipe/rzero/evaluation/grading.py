@@ -105,7 +105,8 @@ def choice_letter(response: str) -> str | None:
         if match:
             return next(group for group in match.groups() if group)
     statements = [(cue.end(), _letter_after(response[cue.end() :])) for cue in _ANSWER_CUE.finditer(response)]
-    statements += [(named.end(), next(g for g in named.groups() if g)) for named in _LETTER_IS_ANSWER.finditer(response)]
+    for named in _LETTER_IS_ANSWER.finditer(response):
+        statements.append((named.end(), next(group for group in named.groups() if group)))
     return max(((end, letter) for end, letter in statements if letter), default=(0, None))[1]
 
 

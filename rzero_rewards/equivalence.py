@@ -31,8 +31,9 @@ _TEXT_WRAPPER = re.compile(r"^\\(?:text|textbf|textrm|mathrm|mathbf|boldsymbol|m
 _UNICODE = str.maketrans({"−": "-", "×": "\\times ", "·": "\\cdot ", "÷": "\\div "})
 # Currency signs, percent signs and degree marks: dropped wherever they are (see `normalize_answer`).
 _DECORATION = re.compile(
-    r"\\\$|\\text\{\s*\\?[$€£¥]\s*\}|\\(?:pounds|euro|yen|textdollar|degree)(?![a-zA-Z])|[€£¥₹°]"
-    r"|\\%|%|\^\s*\{?\s*\\circ\s*\}?"
+    r"\\\$|\\text\{\s*\\?[$€£¥]\s*\}|\\(?:pounds|euro|yen|textdollar)(?![a-zA-Z])|[€£¥₹]|\\%|%"
+    # a degree mark, with its scale if any: `90^\circ`, `90^{\circ}`, `-5°C`, `20^\circ\text{F}`
+    r"|(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree(?![a-zA-Z]))(?:\s*(?:\\(?:text|mathrm)\{\s*[CFK]\s*\}|[CFK](?![A-Za-z])))?"
 )
 _CURRENCY_CODE = re.compile(r"^(?:USD|US|Rs\.?|INR|EUR|GBP)\s*(?=[\d.])")
 # Euler's number and the imaginary unit set upright (`2\mathrm{e}`, `4\mathrm{i}`): constants, not units.

@@ -51,6 +51,12 @@ CHOICE_CASES = [
     ("The answer is (A)... on reflection, (E) is the right answer.", "E"),  # the last statement
     ("(A) is the answer I first thought, but the answer is (B).", "B"),
     ("Answer: **C. Amino acids**", "C"),
+    ("Correct option: B", "B"),
+    ("So the answer is $\\text{(D) } 14$", "D"),
+    ("the correct answer is: **(C) 14 m/s**", "C"),
+    ("My final answer: C", "C"),
+    ("The answer should be B.", "B"),
+    ("The answer is:\n\n\\[\n\\boxed{C}\n\\]", "C"),
     ("I am not sure.", None),  # unparseable: wrong, never a random guess
     ("\\boxed{42}", None),
     ("\\boxed{F = ma}", None),

@@ -20,7 +20,7 @@ _LETTER_IN_BOX = re.compile(r"^(?:(?i:option|choice|answer)\s*:?\s*)?(?:\(([A-P]
 _ANSWER_CUE = re.compile(
     r"\banswer(?:\s+(?:is|would\s+be|should\s+be|must\s+be|will\s+be))?\s*[:：]"
     r"|\banswer\s+(?:is|would\s+be|should\s+be|must\s+be|will\s+be)\b"
-    r"|\b(?:correct|right|best|final)\s+(?:option|choice)\s+(?:is|would\s+be)\b",
+    r"|\b(?:correct|right|best|final)\s+(?:option|choice)(?:\s+(?:is|would\s+be)\b|\s*[:：])",
     re.IGNORECASE,
 )
 # What may stand between a cue and its letter: markup, brackets, "option", "choice", "letter".

@@ -69,6 +69,8 @@ OK_CASES = [
     ),
     ("import fractions\ndef f(a, b):\n    return str(fractions.Fraction(a, b))", "6, 4", "3/2"),
     ("def f():\n    print('x' * 1000)\n    return 1", "", 1),  # printing goes nowhere
+    ("def f(t):\n    return t.encode('shift_jis')", "'13:45'", b"13:45"),  # a codec the child cannot read from disk
+    ("def f(b):\n    return b.decode('utf-16')", "b'\\xff\\xfea\\x00'", "a"),
 ]
 
 
@@ -168,12 +170,35 @@ def test_rejected_programs_do_not_run(program):
     assert run_function(program, None, entry=None).status == "rejected"
 
 
+# Built-ins given back to trusted benchmark code: (program, allowed_builtins, status, value).
+GIVEN_BACK_CASES = [
+    ("def f():\n    return eval('6 * 7')", frozenset({"eval"}), "ok", 42),  # HumanEval/160 uses eval
+    ("def f():\n    return eval('6 * 7')", frozenset(), "rejected", None),
+    ("def f(input):\n    return input * 2", frozenset({"input"}), "ok", 10),  # CRUXEval sample_782's parameter
+    ("def f():\n    return eval(\"__import__('os')\")", frozenset({"eval"}), "error", None),  # the import guard
+    ("def f():\n    return exec('1')", frozenset({"eval"}), "rejected", None),  # only what was given back
+]
+
+
+@pytest.mark.parametrize(("program", "allowed_builtins", "status", "value"), GIVEN_BACK_CASES)
+def test_built_ins_given_back(program, allowed_builtins, status, value):
+    execution = run_function(program, "5" if "input" in program else "", allowed_builtins=allowed_builtins)
+    assert (execution.status, execution.value) == (status, value), execution
+
+
+@pytest.mark.parametrize("name", ["__import__", "print", "evil"])
+def test_only_forbidden_built_ins_can_be_given_back(name):
+    with pytest.raises(ValueError, match=f"allowed_builtins \\['{name}'\\] cannot be given back"):
+        run_function("def f():\n    return 1", "", allowed_builtins=frozenset({name}))
+
+
 def test_runtime_import_guard():
     guarded = guarded_builtins(frozenset({"math"}))
     assert guarded["__import__"]("math").sqrt(4) == 2
     with pytest.raises(ImportError, match="not allowed"):
         guarded["__import__"]("os")
     assert "open" not in guarded and "eval" not in guarded
+    assert "eval" in guarded_builtins(frozenset(), frozenset({"eval"})) and "open" not in guarded
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,18 +8,20 @@ and runs the program. The worker reads the child's reply from a pipe under a wal
 and kills the child's process group when the deadline passes or the reply grows past its cap.
 
 Request: {"program", "entry" (function name or null), "arguments" (call-argument text or null),
-"timeout_s", "memory_mb", "output_bytes", "allowed_imports" (list)}.
+"timeout_s", "memory_mb", "output_bytes", "allowed_imports" (list), "allowed_builtins" (list)}.
 Reply: {"status", "output" (repr of the return value, or null), "detail"}; statuses in `sandbox.py`.
 """
 
 from __future__ import annotations
 
 import builtins
+import encodings
 import errno
 import importlib
 import json
 import math
 import os
+import pkgutil
 import resource
 import select
 import shutil
@@ -31,6 +33,7 @@ import time
 import pyseccomp
 
 from .literals import TooLarge, literal_problem, parse_arguments
+from .policy import FORBIDDEN_BUILTINS
 
 NOBODY = 65534  # uid and gid of `nobody` / `nogroup`
 FILE_BYTES = 1 << 20  # the largest file a program may write (in its throw-away cwd)
@@ -65,9 +68,10 @@ def syscall_filter() -> pyseccomp.SyscallFilter:
     return flt
 
 
-def guarded_builtins(allowed_imports: frozenset[str]) -> dict:
-    """The built-ins a program sees: no `open`, `eval`, `exec`, ... and an `__import__` that
-    refuses modules outside the allow-list (a second line behind the static check)."""
+def guarded_builtins(allowed_imports: frozenset[str], allowed_builtins: frozenset[str] = frozenset()) -> dict:
+    """The built-ins a program sees: none of `FORBIDDEN_BUILTINS` (`open`, `eval`, `exec`, ...)
+    but those in `allowed_builtins`, and an `__import__` that refuses modules outside the
+    allow-list (a second line behind the static check)."""
     real_import = builtins.__import__
 
     def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
@@ -76,8 +80,7 @@ def guarded_builtins(allowed_imports: frozenset[str]) -> dict:
         return real_import(name, globals, locals, fromlist, level)
 
     namespace = dict(vars(builtins))
-    for name in ("breakpoint", "compile", "delattr", "eval", "exec", "exit", "getattr", "globals", "help",
-                 "input", "locals", "memoryview", "open", "quit", "setattr", "vars"):  # fmt: skip
+    for name in FORBIDDEN_BUILTINS - allowed_builtins:
         namespace.pop(name, None)
     namespace["__import__"] = guarded_import
     return namespace
@@ -110,8 +113,8 @@ def lock_down(cwd: str, reply_fd: int, request: dict, flt: pyseccomp.SyscallFilt
 
 def run_child(request: dict) -> dict:
     """Compile and run the program (in the locked-down child); the reply to send."""
-    allowed = frozenset(request["allowed_imports"])
-    scope = {"__name__": "__sandbox__", "__builtins__": guarded_builtins(allowed)}
+    namespace = guarded_builtins(frozenset(request["allowed_imports"]), frozenset(request["allowed_builtins"]))
+    scope = {"__name__": "__sandbox__", "__builtins__": namespace}
     try:
         code = compile(request["program"], "<program>", "exec")
         args, kwargs = parse_arguments(request["arguments"]) if request["arguments"] is not None else ([], {})
@@ -213,7 +216,18 @@ def execute(request: dict, flt: pyseccomp.SyscallFilter) -> dict:
     return {"status": "crashed", "output": None, "detail": f"the program's process ended {how}"}
 
 
+def preload_codecs() -> None:
+    """Import every standard codec (about 30 ms): `str.encode` and `bytes.decode` look codecs up
+    by importing `encodings.<name>`, which the child, as `nobody`, often cannot read from disk."""
+    for module in pkgutil.iter_modules(encodings.__path__):
+        try:
+            importlib.import_module(f"encodings.{module.name}")
+        except ImportError:  # mbcs and oem exist on Windows only
+            pass
+
+
 def main() -> None:
+    preload_codecs()
     flt = syscall_filter()
     sys.stdout.write("ready\n")
     sys.stdout.flush()

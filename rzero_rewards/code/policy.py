@@ -68,6 +68,11 @@ FORBIDDEN_NAMES = frozenset(
     }
 )
 
+# The built-ins a program does not get (the sandbox removes them before it runs). A caller may give
+# some back (`allowed_builtins`) for trusted benchmark code that uses `eval` (HumanEval/160) or
+# names a variable `input` (CRUXEval sample_782); never the double-underscore names.
+FORBIDDEN_BUILTINS = frozenset(name for name in FORBIDDEN_NAMES if not name.startswith("__"))
+
 # Dunder attributes a program may use (constructors and names); every other one, such as
 # `__class__`, `__subclasses__`, `__globals__` or `__dict__`, leads to the interpreter's internals.
 ALLOWED_DUNDER_ATTRIBUTES = frozenset({"__init__", "__name__", "__doc__", "__qualname__"})
@@ -108,12 +113,24 @@ def _check_module_use(name: ast.Name, module: types.ModuleType, parents: dict[as
     return None
 
 
-def check_program(program: str, allowed_imports: frozenset[str] = ALLOWED_IMPORTS) -> str | None:
+def check_builtins(allowed_builtins: frozenset[str]) -> None:
+    """Raise ValueError naming any of `allowed_builtins` that is not in `FORBIDDEN_BUILTINS`."""
+    unknown = sorted(set(allowed_builtins) - FORBIDDEN_BUILTINS)
+    if unknown:
+        raise ValueError(
+            f"allowed_builtins {unknown} cannot be given back; these can: {', '.join(sorted(FORBIDDEN_BUILTINS))}"
+        )
+
+
+def check_program(
+    program: str, allowed_imports: frozenset[str] = ALLOWED_IMPORTS, allowed_builtins: frozenset[str] = frozenset()
+) -> str | None:
     """`None` when `program` passes, else the reason it is rejected (one line).
 
     Rejected: a syntax error; `import m` / `from m import x` whose top-level module is not in
     `allowed_imports`, a relative or star import, an unknown module, or importing a private name; a name in
-    `FORBIDDEN_NAMES`; a dunder attribute not in `ALLOWED_DUNDER_ATTRIBUTES`; a module used other
+    `FORBIDDEN_NAMES` but not in `allowed_builtins` (a subset of `FORBIDDEN_BUILTINS`, else ValueError);
+    a dunder attribute not in `ALLOWED_DUNDER_ATTRIBUTES`; a module used other
     than as the base of an attribute chain (`m = math`), a private attribute of a module
     (`collections._sys`), or a module outside the allow-list reached through an allowed one
     (`fractions.sys`). A name that shadows an imported module (a parameter `string` beside
@@ -124,6 +141,7 @@ def check_program(program: str, allowed_imports: frozenset[str] = ALLOWED_IMPORT
     >>> check_program("import os")
     "imports 'os', which is not allowed"
     """
+    check_builtins(allowed_builtins)
     try:
         tree = ast.parse(program)
     except (SyntaxError, ValueError) as error:  # ValueError: null bytes in the source
@@ -157,7 +175,9 @@ def check_program(program: str, allowed_imports: frozenset[str] = ALLOWED_IMPORT
                     if not _allowed_module(value, allowed_imports):
                         return f"imports the module {value.__name__!r} from {node.module!r}, which is not allowed"
                     modules[alias.asname or alias.name] = value
-        elif isinstance(node, ast.Name) and (node.id in FORBIDDEN_NAMES or node.id == "__class__"):
+        elif isinstance(node, ast.Name) and (
+            (node.id in FORBIDDEN_NAMES and node.id not in allowed_builtins) or node.id == "__class__"
+        ):
             return f"uses {node.id!r}, which is not allowed"
         elif isinstance(node, ast.Attribute) and _is_dunder(node.attr) and node.attr not in ALLOWED_DUNDER_ATTRIBUTES:
             return f"uses the attribute {node.attr!r}, which is not allowed"

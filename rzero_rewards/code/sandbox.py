@@ -133,12 +133,16 @@ def run_function(
     entry: str | None = "f",
     limits: Limits = Limits(),
     allowed_imports: frozenset[str] = ALLOWED_IMPORTS,
+    allowed_builtins: frozenset[str] = frozenset(),
 ) -> Execution:
     """Run `program`, then `entry(<arguments>)`, in the sandbox; the verdict.
 
     `arguments` is the text of a call's arguments, each a Python literal (`"'abc', [1, 2], k=3"`),
     as AZR writes inputs. With `entry=None` the program only runs (e.g. a test script of asserts)
-    and `arguments` must be None; `value` is then None when it finishes.
+    and `arguments` must be None; `value` is then None when it finishes. `allowed_builtins` gives
+    back some of `policy.FORBIDDEN_BUILTINS` (e.g. `eval`) to trusted benchmark code; the process
+    isolation is unchanged. Raises ValueError for arguments without an entry and for built-ins
+    that cannot be given back.
 
     >>> run_function("def f(xs):\\n    return sorted(xs)[::-1]", "[3, 1, 2]").value
     [3, 2, 1]
@@ -147,7 +151,7 @@ def run_function(
     """
     if entry is None and arguments is not None:
         raise ValueError("arguments need an entry function")
-    reason = check_program(program, allowed_imports)
+    reason = check_program(program, allowed_imports, allowed_builtins)
     if reason:
         return Execution("rejected", detail=reason)
     if arguments is not None:
@@ -163,6 +167,7 @@ def run_function(
         "memory_mb": limits.memory_mb,
         "output_bytes": limits.output_bytes,
         "allowed_imports": sorted(allowed_imports),
+        "allowed_builtins": sorted(allowed_builtins),
     }
     line = _pool.request(json.dumps(request), limits.timeout_s + _WORKER_MARGIN_S)
     if line is None:
@@ -183,6 +188,7 @@ def run_functions(
     entry: str | None = "f",
     limits: Limits = Limits(),
     allowed_imports: frozenset[str] = ALLOWED_IMPORTS,
+    allowed_builtins: frozenset[str] = frozenset(),
 ) -> list[Execution]:
     """`run_function` over `(program, arguments)` pairs, as many at once as the pool has workers
     (`RZERO_SANDBOX_WORKERS`, default one per core); the verdicts in order."""
@@ -190,7 +196,12 @@ def run_functions(
         return list(
             threads.map(
                 lambda call: run_function(
-                    call[0], call[1], entry=entry, limits=limits, allowed_imports=allowed_imports
+                    call[0],
+                    call[1],
+                    entry=entry,
+                    limits=limits,
+                    allowed_imports=allowed_imports,
+                    allowed_builtins=allowed_builtins,
                 ),
                 calls,
             )

@@ -1,4 +1,4 @@
-"""Evaluate a checkpoint on the math / MMLU-Pro / SuperGPQA / BBEH benchmarks (infer environment).
+"""Evaluate a checkpoint on the math / MMLU-Pro / SuperGPQA / BBEH / code benchmarks (infer environment).
 
     python scripts/evaluate.py --model CKPT --output-dir evals/base [--benchmarks math500 gsm8k]
         [--data-dir ../shared/data/benchmarks] [--limit N] [--max-tokens 4096]

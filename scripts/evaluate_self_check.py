@@ -2,7 +2,8 @@
 
     python scripts/evaluate_self_check.py --data-dir ../shared/data/benchmarks --output-dir evals/self_check
 
-Fails (exit 1), listing the items, if a math benchmark scores below 99%: an extraction or grading bug.
+Fails (exit 1), listing the items, if a math benchmark scores below 99% or a code benchmark (CRUXEval,
+HumanEval: run in the sandbox) below 100%: an extraction, grading or sandbox bug.
 """
 
 import sys

@@ -1,12 +1,22 @@
-"""Graders: regression tables for math, option letters and BBEH, and the self-check on the real files."""
+"""Graders: regression tables for math, option letters, BBEH and the code benchmarks (run in the real
+sandbox), and the self-check on the real files."""
 
 import json
 import sys
 
 import pytest
 
-from recipe.rzero.evaluation.datasets import BENCHMARKS, EvalItem
-from recipe.rzero.evaluation.grading import bbeh_match, bbeh_prediction, choice_letter, grade
+from recipe.rzero.evaluation.datasets import BENCHMARKS, EvalItem, FunctionTests
+from recipe.rzero.evaluation.grading import (
+    bbeh_match,
+    bbeh_prediction,
+    choice_letter,
+    grade,
+    grade_humaneval,
+    grade_input_prediction,
+    grade_output_prediction,
+)
+from rzero_rewards.code import CodeTask
 from tests.helpers import run_script
 
 
@@ -153,14 +163,116 @@ def test_grade_with_the_last_number_fallback(kind, answers, response, correct, e
     assert result.correct is correct and result.extracted == extracted
 
 
+# CRUXEval-O: (response, extracted, correct). f(s) = s + s[::-1]; the task's output field is wrong on
+# purpose ('zzz'): the prediction is compared with what f('ab') returns when run, 'abba'.
+MIRROR = CodeTask("def f(s):\n    return s + s[::-1]", "'ab'", "'zzz'")
+OUTPUT_PREDICTION_CASES = [
+    ("[THOUGHT]\ns, then s reversed.\n[/THOUGHT]\n[ANSWER]\nassert f('ab') == 'abba'\n", "'abba'", True),  # stopped
+    ("[ANSWER]\nassert f(\"ab\") == \"abba\"\n[/ANSWER]\nDone.", "'abba'", True),  # another spelling, a closed tag
+    ("[ANSWER]\n```python\nassert f('ab') == 'abba'\n```\n[/ANSWER]", "'abba'", True),  # fences in the answer
+    ("[ANSWER]\n'abba'\n[/ANSWER]", "'abba'", True),  # the bare literal
+    ("[ANSWER]\nassert 'abba' == f('ab')\n[/ANSWER]", "'abba'", True),  # either order
+    ("So the result is\nassert f('ab') == 'abba'", "'abba'", True),  # no tags: the last line, as officially
+    ("[ANSWER]\nassert f('ab') == 'zzz'\n[/ANSWER]", "'zzz'", False),  # the output field is not the judge
+    ("[ANSWER]\nassert f('ab') == 'abab'\n[/ANSWER]", "'abab'", False),
+    ("[ANSWER]\nassert f('ab') == 'ab' + 'ba'\n[/ANSWER]", "'ab' + 'ba'", False),  # an expression, not a literal
+    ("[ANSWER]\nassert f('ab') == f('ab')\n[/ANSWER]", "f('ab')", False),  # a call is not a prediction
+    ("[ANSWER]\nassert f('ab') == 'abba\n[/ANSWER]", None, False),  # does not parse: unparsed
+    ("[ANSWER]\nassert f('ab') == 'abba' == 'abba'\n[/ANSWER]", None, False),  # not one comparison
+    ("", None, False),
+]
+
+
+@pytest.mark.parametrize(("response", "extracted", "correct"), OUTPUT_PREDICTION_CASES)
+def test_output_prediction(response, extracted, correct):
+    result = grade_output_prediction(response, MIRROR)
+    assert (result.extracted, result.correct) == (extracted, correct)
+
+
+@pytest.mark.parametrize(
+    ("task", "response", "correct"),
+    [
+        (CodeTask("def f(n):\n    return [n, n * 2]", "3", "[3, 6]"), "[ANSWER]\nassert f(3) == [3,6]", True),
+        (CodeTask("def f(n):\n    return [n, n * 2]", "3", "[3, 6]"), "[ANSWER]\nassert f(3) == [3.0, 6.0]", True),
+        (CodeTask("def f(n):\n    return [n, n * 2]", "3", "[3, 6]"), "[ANSWER]\nassert f(3) == (3, 6)", False),
+        (CodeTask("def f(s):\n    return s + '=='", "'a'", "'a=='"), "[ANSWER]\nassert f('a') == 'a=='", True),
+        (CodeTask("def f(d):\n    return dict(d)", "dict(a=1)", "{'a': 1}"), "[ANSWER]\n{'a': 1}", True),  # input code
+    ],
+)
+def test_output_prediction_compares_values(task, response, correct):
+    assert grade_output_prediction(response, task).correct is correct
+
+
+# CRUXEval-I: (response, extracted, correct). f(a, b) = a * b must return 12; any such input is right.
+PRODUCT = CodeTask("def f(a, b):\n    return a * b", "3, 4", "12")
+INPUT_PREDICTION_CASES = [
+    ("[THOUGHT]\n3 times 4.\n[/THOUGHT]\n[ANSWER]\nassert f(3, 4) == 12\n", "f(3, 4)", True),
+    ("[ANSWER]\nassert f(2, 6) == 12\n[/ANSWER]", "f(2, 6)", True),  # another input
+    ("[ANSWER]\nassert f(b=4, a=3) == 12", "f(b=4, a=3)", True),
+    ("[ANSWER]\nassert f(*[6, 2]) == 12", "f(*[6, 2])", True),
+    ("[ANSWER]\nassert f(1 + 2, 4) == 12", "f(1 + 2, 4)", True),  # expressions, as in the official harness
+    ("[ANSWER]\nassert 12 == f(4, 3)", "f(4, 3)", True),
+    ("[ANSWER]\nf(6, 2)\n[/ANSWER]", "f(6, 2)", True),  # the bare call
+    ("[ANSWER]\nassert f(3, 4) == 13", "f(3, 4)", True),  # the given output is the target, not the answer's
+    ("[ANSWER]\nassert f(3, 5) == 12", "f(3, 5)", False),
+    ("[ANSWER]\nassert f('a', 12) == 12", "f('a', 12)", False),  # 'aaaa...' is not 12
+    ("[ANSWER]\nassert f(3) == 12", "f(3)", False),  # a TypeError
+    ("[ANSWER]\nassert f(__import__('os').getpid(), 1) == 12", "f(__import__('os').getpid(), 1)", False),  # rejected
+    ("[ANSWER]\nassert f(3, 4) == 12 or True", None, False),  # not an assertion of equality
+    ("[ANSWER]\nassert f(3, 4)) == 12", None, False),  # does not parse
+    ("[ANSWER]\nassert g(3, 4) == 12", None, False),  # no call of f
+    ("I do not know.", None, False),
+]
+
+
+@pytest.mark.parametrize(("response", "extracted", "correct"), INPUT_PREDICTION_CASES)
+def test_input_prediction(response, extracted, correct):
+    result = grade_input_prediction(response, PRODUCT)
+    assert (result.extracted, result.correct) == (extracted, correct)
+
+
+# HumanEval: (response, correct); the problem's prompt and tests as HumanEval writes them.
+ADD = FunctionTests(
+    'def add(a: int, b: int) -> int:\n    """Add two numbers.\n    >>> add(2, 3)\n    5\n    """\n',
+    "add",
+    "\n\nMETADATA = {}\n\n\ndef check(candidate):\n    assert candidate(2, 3) == 5\n    assert candidate(-1, 1) == 0\n",
+)
+HUMANEVAL_CASES = [
+    ("```python\ndef add(a, b):\n    return a + b\n```", True),
+    ("Sure!\n```python\nimport math\n\n\ndef add(a, b):\n    return int(math.fsum([a, b]))\n```\n", True),
+    ("    return a + b\n", True),  # no fence: the response completes the prompt's function
+    ("```python\ndef add(a, b):\n    return a + b\n", True),  # cut off before the closing fence
+    ("```python\ndef add(a, b):\n    return a - b\n```\nFixed:\n```python\ndef add(a, b):\n    return a + b\n```\n"
+     "Usage:\n```python\nprint(add(2, 3))\n```", True),  # the last block that defines the function
+    ("```python\ndef add(a, b):\n    return eval(f'{a} + {b}')\n```", True),  # eval, as HumanEval/160's solution
+    ("```python\nimport statistics\n\ndef add(a, b):\n    return round(2 * statistics.fmean([a, b]))\n```", True),
+    ("```python\ndef add(a, b):\n    return a * b\n```", False),  # fails the tests
+    ("```python\nimport os\ndef add(a, b):\n    return a + b\n```", False),  # os is not allowed
+    ("I cannot solve this.", False),  # prose does not run
+]
+
+
+@pytest.mark.parametrize(("response", "correct"), HUMANEVAL_CASES)
+def test_humaneval(response, correct):
+    assert grade_humaneval(response, ADD).correct is correct
+
+
+def test_humaneval_empty_response_is_unparsed():
+    result = grade_humaneval("", ADD)
+    assert (result.extracted, result.correct) == (None, False)
+
+
 def test_self_check_on_the_full_local_files(benchmark_dir, tmp_path):
     run_script(sys.executable, "evaluate_self_check.py",
                "--data-dir", benchmark_dir, "--output-dir", tmp_path)  # fmt: skip
     summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["code_average"] == 100.0
     for name, spec in BENCHMARKS.items():
         assert summary["details"][name]["items"] > 0
         if spec.kind == "math":
             assert summary["benchmarks"][name] >= 99.0, name
+        if spec.group == "code":  # the references run in the sandbox: every one must pass
+            assert summary["benchmarks"][name] == 100.0, name
         ungraded = (tmp_path / name / "ungraded.jsonl").read_text().splitlines()
         assert len(ungraded) == round(summary["details"][name]["items"] * (1 - summary["details"][name]["accuracy"]))
 
@@ -171,3 +283,14 @@ def test_averages_over_a_subset_are_marked_partial(benchmark_dir, tmp_path):
     assert "| **math average (partial: 2 of 7)** |" in (tmp_path / "results.md").read_text()
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["math_average_complete"] is False and "overall_average" not in summary
+
+
+def test_self_check_names_a_code_reference_that_does_not_pass(benchmark_dir, tmp_path):
+    rows = [json.loads(line) for line in (benchmark_dir / "cruxeval.jsonl").read_text().splitlines()[:3]]
+    rows[1]["output"] = "'not what f returns'"
+    (tmp_path / "cruxeval.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    result = run_script(sys.executable, "evaluate_self_check.py", "--data-dir", tmp_path, "--output-dir",
+                        tmp_path / "out", "--benchmarks", "cruxeval_o", "cruxeval_i", check=False)  # fmt: skip
+    assert result.returncode == 1
+    assert "cruxeval_o: ids sample_1; cruxeval_i: ids sample_1" in result.stderr
+    assert "| **code average (partial: 2 of 3)** | | | 66.67 | |" in (tmp_path / "out" / "results.md").read_text()

@@ -9,9 +9,9 @@ from typing import Any
 
 from ..artifacts import atomic_path
 from .paper import SOURCE, paper_summaries
-from .runner import GENERAL, MATH_AVERAGE
+from .runner import CODE, GENERAL, MATH_AVERAGE
 
-COLUMNS = [*MATH_AVERAGE, "math_average", *GENERAL, "general_average", "overall_average"]
+COLUMNS = [*MATH_AVERAGE, "math_average", *GENERAL, "general_average", "overall_average", *CODE, "code_average"]
 
 
 def load_summary(run_dir: Path) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Grade a response against a benchmark item: math equivalence, option letters, BBEH matching.
+"""Grade a response against a benchmark item: math equivalence, option letters, BBEH matching, and
+code run in the sandbox (CRUXEval's predicted outputs and inputs, HumanEval's tests).
 
 No guessing and no LLM judge: an answer that cannot be read is wrong and is reported as
 `unparsed`, never replaced by a random letter (the paper's code did that for multiple choice).
@@ -6,12 +7,15 @@ No guessing and no LLM judge: an answer that cannot be read is wrong and is repo
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
 from rzero_rewards import extract_answer, extract_boxed, is_equivalent, normalize_answer
+from rzero_rewards.code import ALLOWED_IMPORTS, CodeTask, Execution, run_function
+from rzero_rewards.code.tasks import read_literal
 
-from .datasets import BENCHMARKS, EvalItem
+from .datasets import BENCHMARKS, EvalItem, FunctionTests
 
 _TEXT_MACRO = re.compile(r"\\(?:text|textbf|textrm|mathrm|mathbf)\{([^{}]*)\}")
 # A box holding an option: `C`, `(C)`, `C.`, `C) 5 m/s`, `(C) 5 m/s`, `Option C`; not `F = ma`.
@@ -184,19 +188,148 @@ def grade_bbeh(response: str, answers: tuple[str, ...]) -> Grade:
     return Grade(prediction or None, bool(prediction) and any(bbeh_match(prediction, gold) for gold in answers))
 
 
+# The code benchmarks run trusted benchmark code with the model's answer in the sandbox
+# (`rzero_rewards.code`), under its default limits (5 s wall clock; the official harnesses allow 3 s).
+# CRUXEval's function `f` is called through this one, added to the program.
+CRUXEVAL_CALL = "_cruxeval_call"
+# CRUXEval sample_782 names a parameter `input`.
+CRUXEVAL_BUILTINS = frozenset({"input"})
+# HumanEval's tests import random and hashlib (HumanEval/32, 38, 50, 53, 162), its reference
+# solution of HumanEval/160 calls eval, and statistics is how solutions take a median. A solution
+# importing anything else (os, sys, numpy) fails, where the official harness would run it.
+HUMANEVAL_IMPORTS = ALLOWED_IMPORTS | {"hashlib", "random", "statistics"}
+HUMANEVAL_BUILTINS = frozenset({"eval"})
+_FENCED_BLOCK = re.compile(r"```[\w+-]*[^\S\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+
+
+def cruxeval_answer(response: str) -> str | None:
+    """The answer of a CRUXEval response, read as the official harness reads it: the text after the
+    first `[ANSWER]` (up to `[/ANSWER]`, where generation stops), else the last non-blank line.
+    Code-fence lines in it are dropped. `None` for an empty response."""
+    if "[ANSWER]" in response:
+        text = response.split("[ANSWER]", 1)[1].split("[/ANSWER]", 1)[0]
+    else:
+        text = next((line for line in reversed(response.splitlines()) if line.strip()), "")
+    text = "\n".join(line for line in text.strip().splitlines() if not line.lstrip().startswith("```"))
+    return text.strip() or None
+
+
+def _is_call_of_f(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "f"
+
+
+def assertion_sides(answer: str) -> tuple[ast.expr | None, ast.expr | None]:
+    """`(call, value)` of a CRUXEval answer `assert f(...) == value` (either order): the call of `f`
+    and the other side. A bare expression is the call when it calls `f`, else the value. An answer
+    that is not one such statement (or whose first line starting with `assert` is not) gives
+    `(None, None)`."""
+    try:
+        statements = ast.parse(answer).body
+    except SyntaxError:
+        line = next((line.strip() for line in answer.splitlines() if line.strip().startswith("assert")), "")
+        try:
+            statements = ast.parse(line).body
+        except SyntaxError:
+            return None, None
+    if len(statements) != 1:
+        return None, None
+    statement = statements[0]
+    if isinstance(statement, ast.Expr):
+        return (statement.value, None) if _is_call_of_f(statement.value) else (None, statement.value)
+    test = statement.test if isinstance(statement, ast.Assert) else None
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return None, None
+    left, right = test.left, test.comparators[0]
+    if _is_call_of_f(right) and not _is_call_of_f(left):
+        return right, left
+    return (left if _is_call_of_f(left) else None), right
+
+
+def _run_call(task: CodeTask, call: str) -> Execution:
+    """Run `call` (an expression calling `f`) after the task's program, in the sandbox."""
+    program = f"{task.program}\n\n\ndef {CRUXEVAL_CALL}():\n    return {call}\n"
+    return run_function(program, "", entry=CRUXEVAL_CALL, allowed_builtins=CRUXEVAL_BUILTINS)
+
+
+def grade_output_prediction(response: str, task: CodeTask) -> Grade:
+    """CRUXEval-O: the predicted output, a Python literal (the prompt asks for one; an expression is
+    wrong), equals by value what `f(input)` returns when run in the sandbox."""
+    answer = cruxeval_answer(response)
+    _, value = assertion_sides(answer) if answer else (None, None)
+    if value is None:
+        return Grade(None, False)
+    readable, predicted = read_literal(ast.unparse(value))
+    if not readable:
+        return Grade(ast.unparse(value), False)
+    execution = _run_call(task, f"f({task.input})")
+    return Grade(ast.unparse(value), execution.ok and predicted == execution.value)
+
+
+def grade_input_prediction(response: str, task: CodeTask) -> Grade:
+    """CRUXEval-I: `f(<predicted input>)`, run in the sandbox, equals the given output by value.
+    Any input that does is right; the call is rebuilt from its syntax tree, so an answer can only
+    call `f` (and what it passes is checked and run like any program in the sandbox)."""
+    answer = cruxeval_answer(response)
+    call, _ = assertion_sides(answer) if answer else (None, None)
+    if call is None:
+        return Grade(None, False)
+    execution = _run_call(task, ast.unparse(call))
+    return Grade(ast.unparse(call), execution.ok and execution.value == ast.literal_eval(task.output))
+
+
+def humaneval_completion(response: str, entry_point: str) -> str | None:
+    """The code of a HumanEval response: the last fenced block that defines `entry_point`, else the
+    last fenced block, else the whole response (a completion of the prompt). `None` when empty."""
+    blocks = _FENCED_BLOCK.findall(response)
+    code = ([block for block in blocks if _defines(block, entry_point)] or blocks or [response])[-1]
+    return code if code.strip() else None
+
+
+def _defines(code: str, name: str) -> bool:
+    """Whether `code` defines the function `name` at its top level."""
+    return re.search(rf"^def\s+{re.escape(name)}\s*\(", code, re.MULTILINE) is not None
+
+
+def grade_humaneval(response: str, tests: FunctionTests) -> Grade:
+    """HumanEval: the completion passes the problem's tests in the sandbox (pass@1). A completion
+    that defines the function follows the problem's prompt (whose imports and helpers it may use);
+    one that does not completes the prompt's function, as in the official harness."""
+    code = humaneval_completion(response, tests.entry_point)
+    if code is None:
+        return Grade(None, False)
+    program = tests.prompt + ("\n" if _defines(code, tests.entry_point) else "") + code
+    script = f"{program}\n\n{tests.test}\n\ncheck({tests.entry_point})\n"
+    execution = run_function(
+        script, None, entry=None, allowed_imports=HUMANEVAL_IMPORTS, allowed_builtins=HUMANEVAL_BUILTINS
+    )
+    return Grade(code, execution.ok)
+
+
 def grade(item: EvalItem, response: str, last_number_fallback: bool = False) -> Grade:
     """Grade `response` by the rules of `item`'s answer kind (the fallback applies to math only)."""
     if item.kind == "math":
         return grade_math(response, item.answers, last_number_fallback)
     if item.kind == "choice":
         return grade_choice(response, item.answers)
+    if item.kind == "output_prediction":
+        return grade_output_prediction(response, item.task)
+    if item.kind == "input_prediction":
+        return grade_input_prediction(response, item.task)
+    if item.kind == "code_generation":
+        return grade_humaneval(response, item.task)
     return grade_bbeh(response, item.answers)
 
 
 def reference_response(item: EvalItem) -> str:
     """A response made from the item's own reference, for the self-check: the worked solution where the
     benchmark's solutions box their final answer (this exercises extraction and equivalence between
-    two spellings), else the reference answer in a box (this exercises extraction and grading)."""
+    two spellings), else the reference answer in a box (this exercises extraction and grading).
+    CRUXEval: the benchmark's assertion `f(input) == output` as the answer; HumanEval: the reference
+    solution in a code block (both run in the sandbox)."""
+    if item.kind in ("output_prediction", "input_prediction"):
+        return f"[THOUGHT]\n[/THOUGHT]\n[ANSWER]\nassert f({item.task.input}) == {item.task.output}\n[/ANSWER]"
+    if item.kind == "code_generation":
+        return f"Here it is:\n```python\n{item.answers[0]}```\n"
     solution = item.solution or ""
     if BENCHMARKS[item.benchmark].solutions_box_answers and extract_boxed(solution) is not None:
         return solution

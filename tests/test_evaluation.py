@@ -1,4 +1,5 @@
-"""The evaluation harness end to end with the embedded model on vLLM's CPU build."""
+"""The evaluation harness end to end with the embedded model on vLLM's CPU build (the code benchmarks
+graded in the sandbox, from the infer environment)."""
 
 import json
 
@@ -33,8 +34,21 @@ def test_every_benchmark_end_to_end(evaluation):
             assert {"prompt", "response", "extracted", "gold", "correct"} <= set(sample)
         accuracy = sum(s["correct"] for s in samples) / len(samples)
         assert summary["benchmarks"][name] == pytest.approx(100 * accuracy)
-    assert "math_average" in summary and "overall_average" in summary
+    assert "math_average" in summary and "overall_average" in summary and "code_average" in summary
     assert (output / "results.md").read_text().startswith("# ")
+
+
+def test_code_benchmarks_use_their_own_prompts(evaluation):
+    output, _ = evaluation
+    openings = {"cruxeval_o": "You are given a Python function", "cruxeval_i": "You will be given a function f",
+                "humaneval": "Please provide a self-contained Python script"}  # fmt: skip
+    for name, opening in openings.items():
+        for line in (output / name / "samples.jsonl").read_text().splitlines():
+            sample = json.loads(line)
+            assert sample["prompt"].startswith(opening)
+            assert "[/ANSWER]" not in sample["response"]  # CRUXEval's stop word ends generation; never in HumanEval's
+    manifest = json.loads((output / "cruxeval_o" / "samples.jsonl.manifest.json").read_text())
+    assert manifest["params"]["sampling"]["stop"] == ["[/ANSWER]"]
 
 
 def test_rerun_skips_finished_and_refuses_other_settings(evaluation, infer_python):
@@ -57,7 +71,7 @@ def test_compare_makes_table_and_chart(evaluation, benchmark_dir, tmp_path):
                         "--labels", "smollm2", "reference")  # fmt: skip
     table = (tmp_path / "cmp.md").read_text()
     assert table.strip() in result.stdout
-    assert "| smollm2 |" in table and "| reference |" in table and "math_average" in table
+    assert "| smollm2 |" in table and "| reference |" in table and "math_average" in table and "code_average" in table
     assert (tmp_path / "cmp.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -179,6 +179,8 @@ OUTPUT_PREDICTION_CASES = [
     ("[ANSWER]\nassert f('ab') == f('ab')\n[/ANSWER]", "f('ab')", False),  # a call is not a prediction
     ("[ANSWER]\nassert f('ab') == 'abba\n[/ANSWER]", None, False),  # does not parse: unparsed
     ("[ANSWER]\nassert f('ab') == 'abba' == 'abba'\n[/ANSWER]", None, False),  # not one comparison
+    ("[ANSWER]\nassert f('ab') == 'abba'\nassert f('ab') == 'x'\n[/ANSWER]", "'abba'", True),  # the first statement
+    ("[ANSWER]\n" + "-" * 100000 + "1\n[/ANSWER]", None, False),  # too deep to parse: unparsed, no crash
     ("", None, False),
 ]
 
@@ -247,6 +249,10 @@ HUMANEVAL_CASES = [
     ("```python\ndef add(a, b):\n    return eval(f'{a} + {b}')\n```", True),  # eval, as HumanEval/160's solution
     ("```python\nimport statistics\n\ndef add(a, b):\n    return round(2 * statistics.fmean([a, b]))\n```", True),
     ("```python\ndef add(a, b):\n    return a * b\n```", False),  # fails the tests
+    ("```python\ndef add(a, b):\n    return a + b\n\nif __name__ == '__main__':\n    import doctest\n"
+     "    doctest.testmod()\nprint(add(2, 3))\nassert add(1, 1) == 3\n```", True),  # dropped, as in EvalPlus
+    ("```python\nfrom typing import List\nOFFSET = 0\n\n@staticmethod\ndef helper(a):\n    return a + OFFSET\n\n"
+     "def add(a, b):\n    return helper(a) + b\n```", True),  # imports, assignments and decorated helpers stay
     ("```python\nimport os\ndef add(a, b):\n    return a + b\n```", False),  # os is not allowed
     ("I cannot solve this.", False),  # prose does not run
 ]

@@ -199,6 +199,11 @@ CRUXEVAL_BUILTINS = frozenset({"input"})
 # importing anything else (os, sys, numpy) fails, where the official harness would run it.
 HUMANEVAL_IMPORTS = ALLOWED_IMPORTS | {"hashlib", "random", "statistics"}
 HUMANEVAL_BUILTINS = frozenset({"eval"})
+# What a HumanEval solution that defines its function keeps, as EvalPlus's sanitizer does: imports,
+# functions, classes and assignments; a `__main__` block, prints and example calls go.
+_DEFINITIONS = (
+    ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign
+)
 _FENCED_BLOCK = re.compile(r"```[\w+-]*[^\S\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
 
@@ -218,20 +223,24 @@ def _is_call_of_f(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "f"
 
 
+def _parse(source: str) -> list[ast.stmt] | None:
+    """The statements of `source`, or None when it does not parse (or is too deep to)."""
+    try:
+        return ast.parse(source).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 def assertion_sides(answer: str) -> tuple[ast.expr | None, ast.expr | None]:
     """`(call, value)` of a CRUXEval answer `assert f(...) == value` (either order): the call of `f`
-    and the other side. A bare expression is the call when it calls `f`, else the value. An answer
-    that is not one such statement (or whose first line starting with `assert` is not) gives
-    `(None, None)`."""
-    try:
-        statements = ast.parse(answer).body
-    except SyntaxError:
-        line = next((line.strip() for line in answer.splitlines() if line.strip().startswith("assert")), "")
-        try:
-            statements = ast.parse(line).body
-        except SyntaxError:
-            return None, None
-    if len(statements) != 1:
+    and the other side. A bare expression is the call when it calls `f`, else the value. The first
+    statement of the answer counts (when the answer does not parse, its first line starting with
+    `assert`); anything else gives `(None, None)`."""
+    statements = _parse(answer)
+    if statements is None:
+        asserts = [line.strip() for line in answer.splitlines() if line.strip().startswith("assert")]
+        statements = _parse(asserts[0]) if asserts else None
+    if not statements:
         return None, None
     statement = statements[0]
     if isinstance(statement, ast.Expr):
@@ -290,14 +299,24 @@ def _defines(code: str, name: str) -> bool:
     return re.search(rf"^def\s+{re.escape(name)}\s*\(", code, re.MULTILINE) is not None
 
 
+def _definitions(code: str) -> str:
+    """The imports, functions, classes and assignments of `code` (`code` itself if it does not parse)."""
+    statements = _parse(code)
+    if statements is None:
+        return code
+    return "\n\n".join(ast.unparse(node) for node in statements if isinstance(node, _DEFINITIONS)) + "\n"
+
+
 def grade_humaneval(response: str, tests: FunctionTests) -> Grade:
     """HumanEval: the completion passes the problem's tests in the sandbox (pass@1). A completion
-    that defines the function follows the problem's prompt (whose imports and helpers it may use);
-    one that does not completes the prompt's function, as in the official harness."""
+    that defines the function keeps its definitions (`_DEFINITIONS`) and follows the problem's
+    prompt (whose imports and helpers it may use); one that does not completes the prompt's
+    function, as in the official harness."""
     code = humaneval_completion(response, tests.entry_point)
     if code is None:
         return Grade(None, False)
-    program = tests.prompt + ("\n" if _defines(code, tests.entry_point) else "") + code
+    defines = _defines(code, tests.entry_point)
+    program = tests.prompt + ("\n" + _definitions(code) if defines else code)
     script = f"{program}\n\n{tests.test}\n\ncheck({tests.entry_point})\n"
     execution = run_function(
         script, None, entry=None, allowed_imports=HUMANEVAL_IMPORTS, allowed_builtins=HUMANEVAL_BUILTINS

@@ -156,6 +156,7 @@ POLICY_CASES = [
     ("import json\nm = json", "as a value"),
     ("def f(:\n    pass", "does not parse"),
     ("x = 1\x00", "does not parse"),
+    ("x = " + "-" * 5000 + "1", "does not parse: nested too deeply"),  # the parser's recursion, not a crash
 ]
 
 

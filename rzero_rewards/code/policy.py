@@ -146,6 +146,8 @@ def check_program(
         tree = ast.parse(program)
     except (SyntaxError, ValueError) as error:  # ValueError: null bytes in the source
         return f"does not parse: {error}"
+    except (RecursionError, MemoryError):
+        return "does not parse: nested too deeply"
     modules: dict[str, types.ModuleType] = {}  # name bound by an import -> the module it binds
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

@@ -181,6 +181,7 @@ OUTPUT_PREDICTION_CASES = [
     ("[ANSWER]\nassert f('ab') == 'abba' == 'abba'\n[/ANSWER]", None, False),  # not one comparison
     ("[ANSWER]\nassert f('ab') == 'abba'\nassert f('ab') == 'x'\n[/ANSWER]", "'abba'", True),  # the first statement
     ("[ANSWER]\n" + "-" * 100000 + "1\n[/ANSWER]", None, False),  # too deep to parse: unparsed, no crash
+    ("[ANSWER]\nassert f('ab') == " + "-" * 900 + "1", None, False),  # parses, too deep to rebuild
     ("", None, False),
 ]
 
@@ -255,6 +256,8 @@ HUMANEVAL_CASES = [
      "def add(a, b):\n    return helper(a) + b\n```", True),  # imports, assignments and decorated helpers stay
     ("```python\nimport os\ndef add(a, b):\n    return a + b\n```", False),  # os is not allowed
     ("I cannot solve this.", False),  # prose does not run
+    ("```python\ndef add(a, b):\n    return " + "-" * 900 + "a + b\n```", False),  # too deep to rebuild: no crash
+    ("```python\ndef add(a, b):\n    return " + "-" * 5000 + "a + b\n```", False),  # too deep to parse
 ]
 
 

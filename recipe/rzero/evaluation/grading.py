@@ -8,7 +8,9 @@ No guessing and no LLM judge: an answer that cannot be read is wrong and is repo
 from __future__ import annotations
 
 import ast
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rzero_rewards import extract_answer, extract_boxed, is_equivalent, normalize_answer
@@ -254,12 +256,26 @@ def assertion_sides(answer: str) -> tuple[ast.expr | None, ast.expr | None]:
     return (left if _is_call_of_f(left) else None), right
 
 
+def _unparsed_when_too_deep(grader: Callable[[str, object], Grade]) -> Callable[[str, object], Grade]:
+    """An answer nested too deeply to rebuild (`ast.unparse`) or read is unparsed, not a crash."""
+
+    @functools.wraps(grader)
+    def guarded(response: str, task: object) -> Grade:
+        try:
+            return grader(response, task)
+        except RecursionError:
+            return Grade(None, False)
+
+    return guarded
+
+
 def _run_call(task: CodeTask, call: str) -> Execution:
     """Run `call` (an expression calling `f`) after the task's program, in the sandbox."""
     program = f"{task.program}\n\n\ndef {CRUXEVAL_CALL}():\n    return {call}\n"
     return run_function(program, "", entry=CRUXEVAL_CALL, allowed_builtins=CRUXEVAL_BUILTINS)
 
 
+@_unparsed_when_too_deep
 def grade_output_prediction(response: str, task: CodeTask) -> Grade:
     """CRUXEval-O: the predicted output, a Python literal (the prompt asks for one; an expression is
     wrong), equals by value what `f(input)` returns when run in the sandbox."""
@@ -274,6 +290,7 @@ def grade_output_prediction(response: str, task: CodeTask) -> Grade:
     return Grade(ast.unparse(value), execution.ok and predicted == execution.value)
 
 
+@_unparsed_when_too_deep
 def grade_input_prediction(response: str, task: CodeTask) -> Grade:
     """CRUXEval-I: `f(<predicted input>)`, run in the sandbox, equals the given output by value.
     Any input that does is right; the call is rebuilt from its syntax tree, so an answer can only
@@ -307,6 +324,7 @@ def _definitions(code: str) -> str:
     return "\n\n".join(ast.unparse(node) for node in statements if isinstance(node, _DEFINITIONS)) + "\n"
 
 
+@_unparsed_when_too_deep
 def grade_humaneval(response: str, tests: FunctionTests) -> Grade:
     """HumanEval: the completion passes the problem's tests in the sandbox (pass@1). A completion
     that defines the function keeps its definitions (`_DEFINITIONS`) and follows the problem's

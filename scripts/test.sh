@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The test command: build the two environments if needed, then run pytest in the train one.
+# The test command: install the system packages and build the two environments if needed, then run
+# pytest in the train one.
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k repetition -x`.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bash "$root/scripts/setup_system.sh"
 envs=$(bash "$root/scripts/setup_envs.sh")
 eval "export $(grep '^RZERO_TRAIN_PYTHON=' <<<"$envs")"
 eval "export $(grep '^RZERO_INFER_PYTHON=' <<<"$envs")"

@@ -32,3 +32,20 @@ def infer_python() -> str:
     if not python or not Path(python).exists():
         pytest.fail("RZERO_INFER_PYTHON is not set: run the tests with `bash scripts/test.sh`")
     return python
+
+
+@pytest.fixture(scope="session")
+def solver_urls(embedded_model, infer_python, tmp_path_factory) -> str:
+    """The embedded model served as the Solver by vLLM's CPU build, shared by every test that asks it
+    (comma-separated URLs, as `reward_kwargs.solver_urls` takes them)."""
+    from recipe.rzero.solver_service import SolverService, SolverServiceConfig
+
+    config = SolverServiceConfig(
+        model=embedded_model,
+        python=infer_python,
+        max_model_len=1024,
+        gpu_memory_utilization=0.1,  # 2.4 GiB of KV cache: room for the trainers beside it all session
+        log_dir=tmp_path_factory.mktemp("solver"),
+    )
+    with SolverService(config) as service:
+        yield ",".join(service.urls)

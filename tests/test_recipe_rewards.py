@@ -19,7 +19,6 @@ from verl.utils.dataset.rl_dataset import RLHFDataset, collate_fn
 from recipe.rzero.prompts import challenger_messages, solver_messages
 from recipe.rzero.rl_data import challenger_prompt_rows, solver_row, write_rl_parquet
 from recipe.rzero.rzero_ray_trainer import RayRZeroTrainer
-from recipe.rzero.solver_service import SolverService, SolverServiceConfig
 from recipe.rzero.trl_engine import challenger_reward_function
 from rzero_rewards import repetition_penalty, uncertainty_reward
 from tests.test_recipe_config import compose_recipe
@@ -47,15 +46,6 @@ def expected_penalties() -> np.ndarray:
 @pytest.fixture(scope="module")
 def tokenizer(embedded_model):
     return AutoTokenizer.from_pretrained(embedded_model)
-
-
-@pytest.fixture(scope="module")
-def solver_urls(embedded_model, infer_python, tmp_path_factory):
-    config = SolverServiceConfig(
-        model=embedded_model, python=infer_python, max_model_len=1024, log_dir=tmp_path_factory.mktemp("solver")
-    )
-    with SolverService(config) as service:
-        yield ",".join(service.urls)
 
 
 def challenger_config(model, solver_urls):

@@ -62,6 +62,10 @@ class RZeroTaskRunner(BaseTaskRunner):
 
 @hydra.main(config_path="config", config_name="rzero_challenger", version_base=None)
 def main(config: DictConfig) -> None:
+    if config.trainer.device == "cpu":  # `+device=cpu`: verl's trainer on this machine's CPU
+        from .cpu import enable
+
+        enable()
     auto_set_device(config)
     check_rzero_config(config)  # before Ray starts: a wrong setting should cost seconds, not minutes
     run_ppo(config, task_runner_class=ray.remote(num_cpus=1)(RZeroTaskRunner))

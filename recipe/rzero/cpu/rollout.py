@@ -1,0 +1,278 @@
+"""The `hf` rollout: verl's token-in/token-out rollout served by transformers' `generate`, for CPUs.
+
+verl 0.9.1 rolls out through a server per replica (`RolloutReplica`, registered by name in
+`RolloutReplicaRegistry`) and, inside each trainer process, an adapter that pushes the actor's
+weights to it (`BaseRollout`, registered in `_ROLLOUT_REGISTRY`); it ships vLLM, SGLang and
+TensorRT-LLM, none of which runs inside verl on a CPU. `register()` adds `rollout.name=hf`:
+
+- `HFRolloutServer`, a Ray actor holding a transformers model: `generate` takes verl's
+  `prompt_ids` and `sampling_params` (temperature, top_p, top_k, max_tokens, logprobs) and returns
+  a `TokenOutput`; concurrent requests with the same sampling parameters are batched into one
+  left-padded `generate` call. Sampled tokens stop at (and include) the first end-of-sequence token,
+  as in vLLM. Log-probs, when asked for (`rollout.calculate_log_probs`), are those of
+  softmax(logits / temperature) at each sampled token, the quantity verl's actor computes.
+- `HFServerAdapter`, the trainer-side adapter: `update_weights` gathers the actor's full tensors and
+  loads them into the server (by Ray object transfer, no CUDA IPC), after every update.
+- `HFReplica`, one server per replica.
+
+Differences from vLLM on GPUs: no paged KV cache or continuous batching (a batch runs to its
+longest member), no HTTP endpoint (so verl's reward-model pool cannot serve through it), text only,
+one process per replica (tensor/pipeline/data parallel size 1), no LoRA.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any, Generator
+
+import ray
+import torch
+from omegaconf import DictConfig
+from verl.utils.config import omega_conf_to_dataclass
+from verl.workers.config import HFModelConfig, RolloutConfig
+from verl.workers.rollout import base as rollout_base
+from verl.workers.rollout.base import BaseRollout
+from verl.workers.rollout.replica import RolloutReplica, RolloutReplicaRegistry, TokenOutput
+
+logger = logging.getLogger(__name__)
+
+NAME = "hf"
+BATCH_WINDOW_S = 0.05  # how long the first request of a batch waits for the others (they arrive together)
+
+
+def _server_name(replica_rank: int, suffix: str = "") -> str:
+    return f"{NAME}_server_{replica_rank}_0{suffix}"
+
+
+class HFRolloutServer:
+    """A transformers model answering verl's `generate` calls, batched (a Ray actor; see module doc)."""
+
+    def __init__(self, config: RolloutConfig, model_config: HFModelConfig | DictConfig, replica_rank: int) -> None:
+        from transformers import AutoModelForCausalLM
+
+        model_config = omega_conf_to_dataclass(model_config, HFModelConfig)
+        torch.set_num_threads(len(os.sched_getaffinity(0)))  # Ray sets OMP_NUM_THREADS=1 in actors
+        self.config = config
+        self.replica_rank = replica_rank
+        self.dtype = getattr(torch, config.dtype)
+        self.model = AutoModelForCausalLM.from_pretrained(
+            model_config.local_path, dtype=self.dtype, attn_implementation="sdpa"
+        ).eval()
+        generation = self.model.generation_config
+        eos = generation.eos_token_id
+        self.eos_token_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+        if not self.eos_token_ids:
+            raise ValueError(f"{model_config.local_path}: the generation config names no eos_token_id")
+        self.pad_token_id = generation.pad_token_id if generation.pad_token_id is not None else min(self.eos_token_ids)
+        self.pending: list[tuple[list[int], dict[str, Any], asyncio.Future]] = []
+        self.batcher: asyncio.Task | None = None
+        self.global_steps: int | None = None
+
+    async def generate(
+        self,
+        prompt_ids: list[int],
+        sampling_params: dict[str, Any],
+        request_id: str,
+        image_data: Any = None,
+        video_data: Any = None,
+        audio_data: Any = None,
+        **_: Any,
+    ) -> TokenOutput:
+        """One response to `prompt_ids` (token ids), sampled with verl's `sampling_params`."""
+        if image_data is not None or video_data is not None or audio_data is not None:
+            raise NotImplementedError("the hf rollout is text-only")
+        budget = self.config.prompt_length + self.config.response_length - len(prompt_ids)
+        max_tokens = min(sampling_params.get("max_tokens", self.config.response_length), self.config.response_length)
+        params = {
+            "temperature": float(sampling_params.get("temperature", 1.0)),
+            "top_p": float(sampling_params.get("top_p", 1.0)),
+            "top_k": int(sampling_params.get("top_k", -1)),
+            "repetition_penalty": float(sampling_params.get("repetition_penalty", 1.0)),
+            "max_tokens": max(1, min(max_tokens, budget)),
+            "logprobs": bool(sampling_params.get("logprobs")),
+        }
+        future = asyncio.get_running_loop().create_future()
+        self.pending.append((list(prompt_ids), params, future))
+        if self.batcher is None or self.batcher.done():
+            self.batcher = asyncio.create_task(self._run_batches())
+        token_ids, log_probs = await future
+        return TokenOutput(
+            token_ids=token_ids,
+            log_probs=log_probs,
+            stop_reason="completed",
+            extra_fields={"global_steps": self.global_steps},
+        )
+
+    async def _run_batches(self) -> None:
+        await asyncio.sleep(BATCH_WINDOW_S)
+        while self.pending:
+            params = self.pending[0][1]
+            batch = [request for request in self.pending if request[1] == params][: self.config.max_num_seqs]
+            self.pending = [request for request in self.pending if all(request is not other for other in batch)]
+            try:
+                results = await asyncio.to_thread(self._generate_batch, [prompt for prompt, _, _ in batch], params)
+            except Exception as error:  # every waiting request learns why
+                for _, _, future in batch:
+                    future.set_exception(error)
+                continue
+            for (_, _, future), result in zip(batch, results):
+                future.set_result(result)
+
+    @torch.no_grad()
+    def _generate_batch(
+        self, prompts: list[list[int]], params: dict[str, Any]
+    ) -> list[tuple[list[int], list[float] | None]]:
+        width = max(map(len, prompts))
+        input_ids = torch.tensor([[self.pad_token_id] * (width - len(p)) + p for p in prompts])
+        attention_mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+        sample = params["temperature"] > 0
+        output = self.model.generate(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            do_sample=sample,
+            temperature=params["temperature"] if sample else None,
+            top_p=params["top_p"] if sample else None,
+            top_k=params["top_k"] if sample and params["top_k"] > 0 else None,
+            repetition_penalty=params["repetition_penalty"],
+            max_new_tokens=params["max_tokens"],
+            eos_token_id=sorted(self.eos_token_ids),
+            pad_token_id=self.pad_token_id,
+            return_dict_in_generate=True,
+            output_logits=params["logprobs"],
+        )
+        new_tokens = output.sequences[:, width:].tolist()
+        results = []
+        for row, tokens in enumerate(new_tokens):
+            end = next((i + 1 for i, token in enumerate(tokens) if token in self.eos_token_ids), len(tokens))
+            tokens = tokens[:end]
+            log_probs = None
+            if params["logprobs"]:
+                temperature = params["temperature"] if sample else 1.0
+                log_probs = [
+                    torch.log_softmax(output.logits[step][row].float() / temperature, -1)[token].item()
+                    for step, token in enumerate(tokens)
+                ]
+            results.append((tokens, log_probs))
+        return results
+
+    async def load_weights(self, named_tensors: list[tuple[str, torch.Tensor]], global_steps: int | None) -> None:
+        """Replace the model's weights by the actor's (HF parameter names); unknown names are an error."""
+        parameters = dict(self.model.named_parameters(remove_duplicate=False))  # tied lm_head too
+        unknown = [name for name, _ in named_tensors if name not in parameters]
+        if unknown:
+            raise KeyError(f"the hf rollout's model has no parameters named {unknown[:5]}")
+        with torch.no_grad():
+            for name, tensor in named_tensors:
+                parameters[name].copy_(tensor)
+        self.global_steps = global_steps
+
+    # The rest of the server interface verl's replicas and trainer call: a CPU model keeps its
+    # weights resident and has no KV cache between batches, so there is nothing to free or resume.
+    async def set_global_steps(self, global_steps: int) -> None:
+        self.global_steps = global_steps
+
+    async def wake_up(self, tags: list[str] | None = None) -> None:
+        pass
+
+    async def sleep(self) -> None:
+        pass
+
+    async def clear_kv_cache(self) -> None:
+        pass
+
+    async def release_kv_cache(self) -> None:
+        pass
+
+    async def resume_kv_cache(self) -> None:
+        pass
+
+    async def abort_all_requests(self, reject_request: bool = False) -> dict[str, Any]:
+        return {"aborted_count": 0, "request_ids": []}  # running batches finish; nothing is partial
+
+    async def resume_generation(self) -> None:
+        pass
+
+    async def start_profile(self, **kwargs: Any) -> None:
+        pass
+
+    async def stop_profile(self) -> None:
+        pass
+
+
+class HFReplica(RolloutReplica):
+    """One `HFRolloutServer` per replica, on the node of the replica's trainer process."""
+
+    async def launch_servers(self) -> None:
+        if self.world_size != 1:
+            raise ValueError(
+                "rollout.name=hf runs one process per replica: set actor_rollout_ref.rollout."
+                "tensor_model_parallel_size, data_parallel_size and pipeline_model_parallel_size to 1 "
+                f"(their product is {self.world_size})"
+            )
+        if self.workers:
+            node_id = await self.workers[0].__ray_call__.remote(lambda worker: ray.get_runtime_context().get_node_id())
+        else:
+            node_id = ray.get_runtime_context().get_node_id()
+        role = "_reward" if self.is_reward_model else "_teacher" if self.is_teacher_model else ""
+        server = (
+            ray.remote(HFRolloutServer)
+            .options(
+                name=_server_name(self.replica_rank, f"{role}{self.name_suffix}"),
+                num_cpus=0,  # the trainer's processes hold the CPU slots; generation and training alternate
+                max_concurrency=self.max_concurrency,
+                scheduling_strategy=ray.util.scheduling_strategies.NodeAffinitySchedulingStrategy(node_id, soft=False),
+            )
+            .remote(config=self.config, model_config=self.model_config, replica_rank=self.replica_rank)
+        )
+        await server.set_global_steps.remote(None)  # wait until the model is loaded
+        self.servers = [server]
+        self._server_handle = server
+        self._server_address = None  # Ray calls only: no OpenAI-compatible HTTP endpoint
+
+
+class HFServerAdapter(BaseRollout):
+    """The trainer side of the hf rollout: sends the actor's weights to its replica's server."""
+
+    def __init__(
+        self, config: RolloutConfig, model_config: HFModelConfig, device_mesh: Any, replica_rank: int = -1
+    ) -> None:
+        super().__init__(config, model_config, device_mesh)
+        self.replica_rank = int(os.environ.get("RANK", 0)) if replica_rank == -1 else replica_rank
+        self.server: ray.actor.ActorHandle | None = None
+
+    async def resume(self, tags: list[str]) -> None:
+        pass
+
+    async def release(self) -> None:
+        pass
+
+    @torch.no_grad()
+    async def update_weights(
+        self,
+        weights: Generator[tuple[str, torch.Tensor], None, None],
+        global_steps: int | None = None,
+        wire_format: str = "named_tensors",
+        peft_config: Any = None,
+        **_: Any,
+    ) -> None:
+        if wire_format != "named_tensors":
+            raise ValueError(f"the hf rollout takes wire_format='named_tensors', got {wire_format!r}")
+        if peft_config is not None:
+            raise NotImplementedError("the hf rollout does not serve LoRA adapters")
+        dtype = getattr(torch, self.config.dtype)
+        named_tensors = []
+        for name, tensor in weights:  # every rank consumes the generator: gathering is collective
+            if hasattr(tensor, "full_tensor"):
+                tensor = tensor.full_tensor()
+            named_tensors.append((name, tensor.detach().to("cpu", dtype).clone()))
+        if self.server is None:
+            self.server = ray.get_actor(_server_name(self.replica_rank))
+        await self.server.load_weights.remote(named_tensors, global_steps)
+
+
+def register() -> None:
+    """Make `actor_rollout_ref.rollout.name=hf` resolve to this module's replica and adapter."""
+    RolloutReplicaRegistry.register(NAME, lambda: HFReplica)
+    rollout_base._ROLLOUT_REGISTRY[(NAME, "async")] = f"{__name__}.HFServerAdapter"

@@ -1,0 +1,289 @@
+"""verl's own trainer runs the recipe on CPU (`+device=cpu`, `recipe/rzero/cpu`; issue 11).
+
+Real `RayPPOTrainer.fit()` runs of the embedded model, no mocks, one at a time (each about 10 GiB):
+FSDP2 actor and reference model, the `hf` rollout, verl's reward loop with our reward functions,
+GRPO, checkpoints. Every run starts from a GPU example's own training overrides with only their
+device and size keys rewritten (`on_cpu`), so a wrong key or an incompatible combination in
+`examples/run_qwen3_{4b,8b}.sh` fails here:
+
+- Challenger, run_qwen3_4b.sh, 2 steps, rewards from the live CPU Solver service;
+- Solver, run_qwen3_4b.sh, 2 steps, then its checkpoint through `verl.model_merger` into vLLM;
+- Solver, run_qwen3_8b.sh (FSDP offload), killed during step 2 and resumed;
+- Challenger, run_qwen3_8b.sh, 1 step.
+Every run must leave no Ray process behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from recipe.rzero.evaluation.datasets import load_benchmark
+from recipe.rzero.report import read_scalars
+from recipe.rzero.reward_fn import solver_compute_score
+from recipe.rzero.rl_data import challenger_prompt_rows, solver_row, write_rl_parquet
+from rzero_rewards import parse_challenger_output, score_challenger_batch
+from tests.helpers import ROOT
+from tests.test_recipe_config import planned_commands
+
+# Keys of the GPU examples that name GPUs or GPU-only kernels: the device config sets them for a CPU.
+DEVICE_KEYS = (
+    "trainer.n_gpus_per_node",
+    "trainer.nnodes",
+    "actor_rollout_ref.model.use_remove_padding",  # flash-attention's varlen kernels
+    "actor_rollout_ref.rollout.tensor_model_parallel_size",
+)
+# Sizes for a 135M model on 2 cores (the GPU examples: 1024 + 4096 tokens, 128 prompts per step).
+SIZES = {
+    "data.max_prompt_length": "384",
+    "data.max_response_length": "48",
+    "data.train_batch_size": "2",
+    "actor_rollout_ref.actor.ppo_max_token_len_per_gpu": "2048",
+    "actor_rollout_ref.ref.log_prob_max_token_len_per_gpu": "2048",
+    "actor_rollout_ref.rollout.log_prob_max_token_len_per_gpu": "2048",
+}
+# What scripts/rzero_loop.sh itself passes (paths, steps, the service address): each test sets its own.
+LOOP_KEYS = (
+    "hydra.run.dir",
+    "actor_rollout_ref.model.path",
+    "data.train_files",
+    "trainer.total_training_steps",
+    "trainer.default_local_dir",
+    "trainer.experiment_name",
+    "reward.custom_reward_function.reward_kwargs.solver_urls",
+)
+# The CPU main job's options for the tiny model (prompts with a worked example, last-number answers).
+TINY_MODEL = {
+    "challenger": [
+        "actor_rollout_ref.rollout.temperature=0.7",
+        "reward.custom_reward_function.reward_kwargs.samples=4",
+        "reward.custom_reward_function.reward_kwargs.solver_max_tokens=48",
+        "reward.custom_reward_function.reward_kwargs.solver_format_example=true",
+        "reward.custom_reward_function.reward_kwargs.solver_last_number_fallback=true",
+    ],
+    "solver": ["reward.custom_reward_function.reward_kwargs.last_number_fallback=true"],
+}
+
+
+def example_overrides(script: str, role: str, tmp_path: Path) -> list[str]:
+    """The Hydra overrides `examples/<script>` gives its first training of `role`."""
+    command = next(
+        c for c in planned_commands(script, tmp_path) if "recipe.rzero.main_rzero" in c and f"rzero_{role}" in c
+    )
+    return command[command.index("--config-name") + 2 :]
+
+
+def on_cpu(overrides: list[str]) -> list[str]:
+    """`overrides` for a CPU run: device keys dropped (`+device=cpu` sets them), sizes made small,
+    the loop's own keys left to the caller; every other key exactly as given."""
+    rewritten = set(DEVICE_KEYS) | set(SIZES) | set(LOOP_KEYS)
+    kept = [o for o in overrides if o.split("=", 1)[0].lstrip("+") not in rewritten]
+    return ["+device=cpu", *kept, *(f"{key}={value}" for key, value in SIZES.items())]
+
+
+def ray_processes() -> list[str]:
+    names = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        command = " ".join(process.info["cmdline"] or [])
+        if process.info["name"] in ("raylet", "gcs_server") or command.startswith("ray::"):
+            names.append(command or process.info["name"])
+    return names
+
+
+def assert_ray_stopped() -> None:
+    deadline = time.monotonic() + 60
+    while (left := ray_processes()) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert not left, f"Ray processes left behind: {left}"
+
+
+def train_command(role: str, model: str, data: Path, directory: Path, steps: int, overrides: list[str]) -> list[str]:
+    return [
+        sys.executable, "-m", "recipe.rzero.main_rzero", "--config-name", f"rzero_{role}", *overrides,
+        f"hydra.run.dir={directory}/hydra", f"actor_rollout_ref.model.path={model}", f"data.train_files={data}",
+        f"trainer.total_training_steps={steps}", f"trainer.default_local_dir={directory}",
+        f"trainer.rollout_data_dir={directory}/rollouts", f"trainer.experiment_name={directory.name}",
+    ]  # fmt: skip
+
+
+def start(command: list[str], directory: Path) -> subprocess.Popen:
+    env = {**os.environ, "TENSORBOARD_DIR": str(directory / "tensorboard"), "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def run(command: list[str], directory: Path, timeout: float = 900) -> str:
+    """Run one training to the end; its output. Fails with the output's end if it failed."""
+    process = start(command, directory)
+    try:
+        output = process.communicate(timeout=timeout)[0]
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert_ray_stopped()
+    assert process.returncode == 0, output[-6000:]
+    return output
+
+
+def rollouts(directory: Path, step: int) -> list[dict]:
+    """verl's dump of one step's rollouts (`trainer.rollout_data_dir`), written after the batch rewards."""
+    return [json.loads(line) for line in (directory / "rollouts" / f"{step}.jsonl").read_text().splitlines()]
+
+
+def solver_parquet(path: Path, benchmark_dir: Path, count: int = 8) -> Path:
+    """A `label`-stage parquet whose pseudo-labels are GSM8K's gold answers."""
+    items = load_benchmark("gsm8k", benchmark_dir, limit=count)
+    records = [
+        {"id": item.id, "question": item.question, "label": item.answers[0], "p_hat": 0.5,
+         "counts": {item.answers[0]: 5}, "origin": "gsm8k", "gold": list(item.answers)}
+        for item in items
+    ]  # fmt: skip
+    write_rl_parquet(path, [solver_row(i, record, format_example=True) for i, record in enumerate(records)])
+    return path
+
+
+@pytest.fixture(scope="module")
+def challenger_run(tmp_path_factory, embedded_model, solver_urls):
+    directory = tmp_path_factory.mktemp("verl") / "challenger_4b"
+    prompts = directory.parent / "challenger_prompts.parquet"
+    write_rl_parquet(prompts, challenger_prompt_rows(4, format_example=True))
+    overrides = [
+        *on_cpu(example_overrides("run_qwen3_4b.sh", "challenger", directory.parent)),
+        *TINY_MODEL["challenger"],
+        f"reward.custom_reward_function.reward_kwargs.solver_urls='{solver_urls}'",
+    ]
+    output = run(train_command("challenger", embedded_model, prompts, directory, 2, overrides), directory)
+    return {"directory": directory, "output": output}
+
+
+@pytest.fixture(scope="module")
+def solver_run(tmp_path_factory, embedded_model, benchmark_dir):
+    directory = tmp_path_factory.mktemp("verl") / "solver_4b"
+    data = solver_parquet(directory.parent / "solver.parquet", benchmark_dir)
+    overrides = [*on_cpu(example_overrides("run_qwen3_4b.sh", "solver", directory.parent)), *TINY_MODEL["solver"]]
+    output = run(train_command("solver", embedded_model, data, directory, 2, overrides), directory)
+    return {"directory": directory, "output": output}
+
+
+@pytest.mark.vllm
+def test_challenger_rewards_are_score_challenger_batch_applied_where_fit_balances_the_batch(challenger_run):
+    directory = challenger_run["directory"]
+    curves = read_scalars(directory / "tensorboard")
+    well_formed = 0
+    for step in (1, 2):
+        records = rollouts(directory, step)
+        assert len(records) == 2 * 4  # prompts per step × group size
+        questions = [parse_challenger_output(r["output"])[0] if r["format_ok"] else None for r in records]
+        scored = score_challenger_batch(
+            questions,
+            [r["uncertainty"] for r in records],
+            [r["p_hat"] for r in records],
+            [r["solver_latency_s"] for r in records],
+            penalty_threshold=0.5,
+            clip=True,
+            format_penalty=0.0,
+        )
+        # The dump's `score` is the reward function's own (verl dumps reward extras over its token-level
+        # sums); the token-level scores verl trains on are summarised in critic/score/*.
+        assert [r["score"] for r in records] == [r["uncertainty"] if r["format_ok"] else 0.0 for r in records]
+        assert [r["repetition_penalty"] for r in records] == pytest.approx(scored.penalties)
+        rewards = scored.rewards
+        for tag, expected in (("mean", sum(rewards) / len(rewards)), ("max", max(rewards)), ("min", min(rewards))):
+            assert dict(curves[f"critic/score/{tag}"])[step] == pytest.approx(expected, abs=1e-6), tag
+        for tag, value in scored.metrics.items():  # the step's rzero/* metrics, logged by verl's tracker
+            assert dict(curves[tag])[step] == pytest.approx(value, abs=1e-6), tag
+        well_formed += sum(q is not None for q in questions)
+    assert well_formed > 0, "no well-formed Challenger output in 16: the penalty path was not exercised"
+    assert (directory / "global_step_2" / "actor").is_dir()
+
+
+def test_solver_rewards_come_from_solver_compute_score(solver_run):
+    directory = solver_run["directory"]
+    for step in (1, 2):
+        records = rollouts(directory, step)
+        assert len(records) == 2 * 5
+        for record in records:
+            expected = solver_compute_score("rzero_solver", record["output"], record["gts"], last_number_fallback=True)
+            assert record["score"] == expected["score"] == record["acc"]
+    assert [step for step, _ in read_scalars(directory / "tensorboard")["critic/score/mean"]] == [1, 2]
+
+
+@pytest.mark.vllm
+def test_the_checkpoint_merges_into_a_model_vllm_serves(solver_run, embedded_model, infer_python, tmp_path):
+    merged = tmp_path / "solver"
+    actor = solver_run["directory"] / "global_step_2" / "actor"
+    subprocess.run(
+        [sys.executable, "-m", "verl.model_merger", "merge", "--backend", "fsdp", "--local_dir", str(actor),
+         "--target_dir", str(merged)],
+        check=True, timeout=600, capture_output=True,
+    )  # fmt: skip
+    assert (merged / "tokenizer.json").is_file() and (merged / "config.json").is_file()
+    base, trained = load_file(f"{embedded_model}/model.safetensors"), load_file(merged / "model.safetensors")
+    assert set(trained) <= set(base) and len(trained) >= len(base) - 1  # a tied lm_head may be dropped
+    for name, tensor in trained.items():  # the same model, 2 steps at lr 1e-6 away
+        assert torch.allclose(tensor.float(), base[name].float(), atol=1e-4), name
+    output = tmp_path / "questions.jsonl"
+    result = subprocess.run(
+        [infer_python, str(ROOT / "scripts" / "generate.py"), "--model", str(merged), "--output", str(output),
+         "--num-questions", "4", "--max-tokens", "32", "--max-model-len", "1024", "--format-example"],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    stats = json.loads((tmp_path / "questions.stats.json").read_text())
+    assert stats["samples"] == 4
+
+
+def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path, embedded_model, benchmark_dir):
+    directory = tmp_path / "solver_8b"
+    data = solver_parquet(tmp_path / "solver.parquet", benchmark_dir)
+    overrides = [
+        *on_cpu(example_overrides("run_qwen3_8b.sh", "solver", tmp_path)),
+        *TINY_MODEL["solver"],
+        "trainer.save_freq=1",
+    ]
+    assert "actor_rollout_ref.actor.fsdp_config.param_offload=true" in overrides  # the 8B example's offload
+    command = train_command("solver", embedded_model, data, directory, 2, overrides)
+    first = start(command, directory)
+    saved, dumped = directory / "latest_checkpointed_iteration.txt", directory / "rollouts" / "1.jsonl"
+    deadline = time.monotonic() + 900
+    while not (saved.is_file() and saved.read_text().strip() == "1" and dumped.is_file()):
+        assert first.poll() is None, first.stdout.read()[-6000:]
+        assert time.monotonic() < deadline, "no checkpoint of step 1 after 15 minutes"
+        time.sleep(1)
+    os.killpg(first.pid, signal.SIGTERM)  # during step 2, as a scheduler's preemption would
+    killed = first.communicate(timeout=120)[0]
+    assert_ray_stopped()
+    assert not (directory / "global_step_2").exists(), "step 2 finished before the kill: nothing was resumed"
+    step_1 = dumped.read_text()
+
+    resumed = run(command, directory)
+    assert "step:1 -" in killed and "step:2 -" not in killed
+    assert "step:1 -" not in resumed and "step:2 -" in resumed  # continued at step 2, step 1 not repeated
+    assert dumped.read_text() == step_1
+    assert saved.read_text().strip() == "2" and (directory / "global_step_2" / "actor").is_dir()
+
+
+@pytest.mark.vllm
+def test_the_8b_example_trains_the_challenger_on_cpu(tmp_path, embedded_model, solver_urls):
+    directory = tmp_path / "challenger_8b"
+    prompts = tmp_path / "challenger_prompts.parquet"
+    write_rl_parquet(prompts, challenger_prompt_rows(2, format_example=True))
+    overrides = [
+        *on_cpu(example_overrides("run_qwen3_8b.sh", "challenger", tmp_path)),
+        *TINY_MODEL["challenger"],
+        f"reward.custom_reward_function.reward_kwargs.solver_urls='{solver_urls}'",
+    ]
+    output = run(train_command("challenger", embedded_model, prompts, directory, 1, overrides), directory)
+    assert "step:1 -" in output and (directory / "global_step_1" / "actor").is_dir()

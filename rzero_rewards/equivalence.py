@@ -42,7 +42,13 @@ _UPRIGHT_CONSTANT = re.compile(r"\\(?:mathrm|text|textrm|operatorname)\{\s*([ei]
 _UNIT_TEXT = re.compile(r"(?<=[\d}).])\s*(?:\\[,;: ]\s*)*\\(?:text|textrm|mathrm|mbox)\{[^{}]*\}(?:\^\{?\d\}?)?\s*$")
 # Words after a number: `18 dollars`, `2 square feet`, `35 percent` (kept only when a number remains). The
 # first word has three letters or more, so `2 pi` and `3 + 4 i` keep their constant.
-_UNIT_WORDS = re.compile(r"^(.*?[\d}])\s+(?!(?:inf|infinity|sqrt)\b)[A-Za-z]{3,}[A-Za-z .]*$")
+_UNIT_WORDS = re.compile(r"^(.*?[\d}])\s+([A-Za-z]{3,}[A-Za-z .]*)$")
+# Words that change the value, so never a unit: magnitudes (`10 million`), functions (`2 log x`),
+# operators (`5 and x`), constants; and any one-letter word but the article, a variable (`2 times x`).
+_NOT_UNITS = frozenset(
+    "inf infinity sqrt hundred thousand million billion trillion dozen and plus minus pi sin cos tan cot sec "
+    "csc log ln exp arcsin arccos arctan sinh cosh tanh".split()
+)
 
 _stats: Counter[str] = Counter()
 _stats_lock = threading.Lock()
@@ -100,11 +106,18 @@ def normalize_answer(answer: str) -> str:
         text = _UNIT_TEXT.sub("", text)
     text = text.strip().rstrip(".").strip()
     words = _UNIT_WORDS.match(text)
-    if words:
+    if words and _are_units(words.group(2)):
         number = _canonical(words.group(1))
         if isinstance(_exact_value(number), Fraction):
             return number
     return _canonical(text)
+
+
+def _are_units(words: str) -> bool:
+    """Whether the words after a number name its unit (`square feet`), not a value (`million`, `log x`)."""
+    return not any(
+        (len(word) == 1 and word != "a") or word.lower() in _NOT_UNITS for word in words.replace(".", " ").split()
+    )
 
 
 def _canonical(text: str) -> str:

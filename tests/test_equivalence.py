@@ -79,6 +79,17 @@ DECORATED_NUMBER_CASES = [
     (r"\frac{1}{2}\text{ cup}", "0.5", True),
     (r"3\mbox{ apples}", "3", True),
     ("7 days", "8", False),
+    # Words that are values, not units: magnitudes, functions, operators, variables.
+    ("10 million", "10", False),
+    ("3 billion", "3", False),
+    ("2 thousand", "2", False),
+    ("2 log x", "2", False),
+    ("3 cos x", "3", False),
+    ("2 sin theta", "2", False),
+    ("5 and x", "5", False),
+    ("2 times x", "2", False),
+    ("4 times", "4", True),
+    ("18 dollars a week", "18", True),
     (r"1,250 \text{ dollars}", r"\$1,250", True),
     (r"\$18 \text{ per hour}", "18", True),
     ("x = 5 cm", "5", True),  # an equation with a unit: math-verify's own unit handling

@@ -157,6 +157,12 @@ POLICY_CASES = [
     ("def f(:\n    pass", "does not parse"),
     ("x = 1\x00", "does not parse"),
     ("x = " + "-" * 5000 + "1", "does not parse: nested too deeply"),  # the parser's recursion, not a crash
+    ("from operator import attrgetter as a", "imports 'attrgetter' from 'operator'"),
+    ("import string\nclass F(string.Formatter):\n    pass", "'Formatter'"),
+    ("def f(g):\n    return g.gi_frame", "'gi_frame'"),
+    ("def f(e):\n    return e.tb_frame", "'tb_frame'"),
+    ("def f(x):\n    match x:\n        case object(__class__=c):\n            return c", "'__class__'"),
+    ("def f(x):\n    match x:\n        case object(f_back=b):\n            return b", "'f_back'"),
 ]
 
 
@@ -349,6 +355,39 @@ def test_sys_exit_and_abort_are_verdicts():
     execution = run_function("import os\ndef f():\n    os.abort()", "", allowed_imports=ESCAPED, limits=FAST)
     assert execution.status == "crashed" and "ended by SIG" in execution.detail
     assert_pool_healthy()
+
+
+# Programs that passed the static check and reached `os` in the child (and with it their own
+# verdict) through allowed modules, without a dunder attribute or forbidden name in their text.
+WRAP_CLOSE = (
+    "import operator\nget = operator.attrgetter\n"
+    "wrap_close = [c for c in get('__class__.__base__.__subclasses__')(())() if c.__name__ == '_wrap_close'][0]\n"
+)
+PYTHON_LAYER_ESCAPES = [
+    # operator.attrgetter walks dunder attributes named in a string: os._wrap_close's module globals
+    WRAP_CLOSE + "def f():\n    return get('__init__.__globals__')(wrap_close)['getuid']()",
+    "import operator\ndef f():\n    return operator.methodcaller('__getattribute__', '__class__')(()).__name__",
+    # a running generator's frame leads up to the worker's frames and their module globals
+    "def f():\n    def g():\n        yield box[0].gi_frame.f_back\n    box = [g()]\n    frame = next(box[0])\n"
+    "    while frame.f_back:\n        frame = frame.f_back\n    return 'os' in frame.f_globals",
+    # a string annotation is evaluated as code by get_type_hints, by ForwardRef and by singledispatch
+    "import typing\ndef h(x: '().__class__.__base__.__name__'): pass\ndef f():\n    return typing.get_type_hints(h)",
+    "import typing\ndef f():\n    return typing.get_args(typing.List['1 + 1'])[0]._evaluate({}, {}, frozenset())",
+    "import functools\n@functools.singledispatch\ndef g(x): pass\n"
+    "def h(x: '().__class__.__base__.__name__'): pass\ndef f():\n    g.register(h)",
+    # string.Formatter hands the object it looked up to a method a subclass overrides
+    "import string\nclass F(string.Formatter):\n    def format_field(self, value, spec):\n        seen.append(value)\n"
+    "        return ''\nseen = []\ndef f():\n    F().format('{0.__class__.__base__}', ())\n    return seen[0].__name__",
+    "import string\ndef f():\n    return string.Formatter().get_field('0.__class__', [()], {})[0].__name__",
+    # a class pattern's keywords read attributes: `case object(__class__=c)`
+    "def f():\n    match ():\n        case object(__class__=c):\n            return c.__name__",
+]
+
+
+@pytest.mark.parametrize("program", PYTHON_LAYER_ESCAPES)
+def test_python_layer_escapes_are_rejected(program):
+    execution = run_function(program, "", limits=FAST)
+    assert execution.status == "rejected", execution
 
 
 def test_escapes_through_allowed_modules_stay_contained():

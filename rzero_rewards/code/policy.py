@@ -2,9 +2,12 @@
 
 `check_program` parses the program and rejects imports outside an allow-list and the names and
 attributes that reach the interpreter's machinery. It implements AZR's task-validity rule (no
-`os`, `sys`, `shutil`, `subprocess`, `socket`, randomness, time, ...) and closes the obvious
-routes around it; it is *not* the security boundary. What contains a program that gets past it
-is the sandbox's process isolation (`sandbox.py`).
+`os`, `sys`, `shutil`, `subprocess`, `socket`, randomness, time, ...) and closes the routes
+around it that we know of (dunder attributes, attribute lookup by string, frames, string
+annotations evaluated as code); it is a deny-list, so another route through the standard
+library may exist, and it is *not* the security boundary. A program that gets past it reaches
+`os` inside its own process and so controls its own verdict (`sandbox.py`); what contains it is
+the sandbox's process isolation.
 """
 
 from __future__ import annotations
@@ -73,6 +76,44 @@ FORBIDDEN_NAMES = frozenset(
 # names a variable `input` (CRUXEval sample_782); never the double-underscore names.
 FORBIDDEN_BUILTINS = frozenset(name for name in FORBIDDEN_NAMES if not name.startswith("__"))
 
+# Names that reach any object's attributes, frames or unchecked code without a dunder in the
+# program's text; denied wherever they appear: as a name, an attribute, an imported name or a
+# keyword of a class pattern (`case C(f_back=x)`).
+FORBIDDEN_ATTRIBUTES = frozenset(
+    {
+        # attribute lookup by a string: `attrgetter("__class__.__base__")(())`
+        "attrgetter",
+        "methodcaller",
+        # string.Formatter looks up `{0.__class__}` and hands the object to get_field,
+        # format_field and convert_field, which a subclass overrides
+        "Formatter",
+        "get_field",
+        # evaluate a string annotation as code the static check never saw; singledispatch's
+        # `register` calls get_type_hints on the function it is given
+        "get_type_hints",
+        "ForwardRef",
+        "_evaluate",
+        "_eval_type",
+        "evaluate_forward_ref",
+        "singledispatch",
+        "singledispatchmethod",
+        # frames (their globals and built-ins are the worker's) and code objects
+        "gi_frame",
+        "cr_frame",
+        "ag_frame",
+        "tb_frame",
+        "tb_next",
+        "f_back",
+        "f_globals",
+        "f_locals",
+        "f_builtins",
+        "f_code",
+        "gi_code",
+        "cr_code",
+        "ag_code",
+    }
+)
+
 # Dunder attributes a program may use (constructors and names); every other one, such as
 # `__class__`, `__subclasses__`, `__globals__` or `__dict__`, leads to the interpreter's internals.
 ALLOWED_DUNDER_ATTRIBUTES = frozenset({"__init__", "__name__", "__doc__", "__qualname__"})
@@ -80,6 +121,10 @@ ALLOWED_DUNDER_ATTRIBUTES = frozenset({"__init__", "__name__", "__doc__", "__qua
 
 def _is_dunder(name: str) -> bool:
     return len(name) > 4 and name.startswith("__") and name.endswith("__")
+
+
+def _denied_attribute(name: str) -> bool:
+    return (_is_dunder(name) and name not in ALLOWED_DUNDER_ATTRIBUTES) or name in FORBIDDEN_ATTRIBUTES
 
 
 def _allowed_module(module: object, allowed_imports: frozenset[str]) -> bool:
@@ -130,7 +175,8 @@ def check_program(
     Rejected: a syntax error; `import m` / `from m import x` whose top-level module is not in
     `allowed_imports`, a relative or star import, an unknown module, or importing a private name; a name in
     `FORBIDDEN_NAMES` but not in `allowed_builtins` (a subset of `FORBIDDEN_BUILTINS`, else ValueError);
-    a dunder attribute not in `ALLOWED_DUNDER_ATTRIBUTES`; a module used other
+    a dunder attribute not in `ALLOWED_DUNDER_ATTRIBUTES` or any attribute in `FORBIDDEN_ATTRIBUTES`
+    (also as a name, an imported name, or a keyword of a class pattern); a module used other
     than as the base of an attribute chain (`m = math`), a private attribute of a module
     (`collections._sys`), or a module outside the allow-list reached through an allowed one
     (`fractions.sys`). A name that shadows an imported module (a parameter `string` beside
@@ -172,17 +218,25 @@ def check_program(
                     return f"uses a star import from {node.module!r}"
                 if alias.name.startswith("_"):
                     return f"imports the private name {alias.name!r} from {node.module!r}"
+                if alias.name in FORBIDDEN_ATTRIBUTES:
+                    return f"imports {alias.name!r} from {node.module!r}, which is not allowed"
                 value = getattr(module, alias.name, None) or _import(f"{node.module}.{alias.name}")
                 if isinstance(value, types.ModuleType):
                     if not _allowed_module(value, allowed_imports):
                         return f"imports the module {value.__name__!r} from {node.module!r}, which is not allowed"
                     modules[alias.asname or alias.name] = value
         elif isinstance(node, ast.Name) and (
-            (node.id in FORBIDDEN_NAMES and node.id not in allowed_builtins) or node.id == "__class__"
+            (node.id in FORBIDDEN_NAMES and node.id not in allowed_builtins)
+            or node.id in FORBIDDEN_ATTRIBUTES
+            or node.id == "__class__"
         ):
             return f"uses {node.id!r}, which is not allowed"
-        elif isinstance(node, ast.Attribute) and _is_dunder(node.attr) and node.attr not in ALLOWED_DUNDER_ATTRIBUTES:
+        elif isinstance(node, ast.Attribute) and _denied_attribute(node.attr):
             return f"uses the attribute {node.attr!r}, which is not allowed"
+        elif isinstance(node, ast.MatchClass):  # `case object(__class__=c)` reads the attribute
+            for attr in node.kwd_attrs:
+                if _denied_attribute(attr):
+                    return f"uses the attribute {attr!r}, which is not allowed"
     parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
     for node in ast.walk(tree):  # a second pass: every import is known now
         if isinstance(node, ast.Name) and node.id in modules and isinstance(node.ctx, ast.Load):

@@ -390,6 +390,22 @@ def test_python_layer_escapes_are_rejected(program):
     assert execution.status == "rejected", execution
 
 
+# A script that fails (`assert False`) but first writes an `ok` reply into every descriptor that
+# could be the reply pipe and exits: a forged verdict, with `os` standing for an escape.
+FORGED_REPLY = (
+    "import os\nfor fd in range(3, 32):\n    try:\n"
+    "        os.write(fd, b'{\"status\": \"ok\", \"output\": \"None\", \"detail\": \"\"}')\n"
+    "    except OSError:\n        pass\n"
+)
+
+
+@pytest.mark.parametrize("ending", ["os.abort()\n", ""])  # it ends the child, or lets the wrapper go on
+def test_a_reply_written_by_the_program_is_not_a_verdict(ending):
+    execution = run_function(FORGED_REPLY + ending + "assert False", None, entry=None, allowed_imports=ESCAPED)
+    assert execution.status == "crashed" and execution.detail == "the reply was garbled", execution
+    assert_pool_healthy()
+
+
 def test_escapes_through_allowed_modules_stay_contained():
     # `fractions.sys` is rejected statically; with `sys` reachable the kernel layers still hold.
     program = (

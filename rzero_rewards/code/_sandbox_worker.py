@@ -6,6 +6,9 @@ that locks itself down (new session, throw-away cwd, no inherited file descripto
 resource limits, the `nobody` user when started as root, a seccomp filter) and only then compiles
 and runs the program. The worker reads the child's reply from a pipe under a wall-clock deadline
 and kills the child's process group when the deadline passes or the reply grows past its cap.
+When the program has finished, the child writes `finished`; only then does the worker make a
+random nonce and send it on a second pipe, and it takes the reply only when that reply carries it
+(a reply that a program wrote blindly into the pipe is `crashed`).
 
 Request: {"program", "entry" (function name or null), "arguments" (call-argument text or null),
 "timeout_s", "memory_mb", "output_bytes", "allowed_imports" (list), "allowed_builtins" (list)}.
@@ -38,6 +41,9 @@ from .policy import FORBIDDEN_BUILTINS
 NOBODY = 65534  # uid and gid of `nobody` / `nogroup`
 FILE_BYTES = 1 << 20  # the largest file a program may write (in its throw-away cwd)
 OPEN_FILES = 32
+# What the child writes when the program has finished; the worker answers with a nonce, which the
+# child's reply must carry (see `sandbox.py` for what this does and does not prove).
+FINISHED = b"finished\n"
 
 # Denied with EPERM: new processes and programs, sockets, signals to other processes, namespaces,
 # mounts and privileges, tracing other processes, and kernel interfaces a program never needs.
@@ -86,14 +92,17 @@ def guarded_builtins(allowed_imports: frozenset[str], allowed_builtins: frozense
     return namespace
 
 
-def lock_down(cwd: str, reply_fd: int, request: dict, flt: pyseccomp.SyscallFilter) -> None:
+def lock_down(cwd: str, keep_fds: tuple[int, ...], request: dict, flt: pyseccomp.SyscallFilter) -> None:
     """In the forked child, before any model code: the irreversible restrictions."""
     os.setsid()  # its own process group, killed as a whole
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    os.closerange(3, reply_fd)
-    os.closerange(reply_fd + 1, 1 << 16)
+    start = 3
+    for fd in sorted(keep_fds):
+        os.closerange(start, fd)
+        start = fd + 1
+    os.closerange(start, 1 << 16)
     os.chdir(cwd)
     os.environ.clear()
     cpu_s = math.ceil(request["timeout_s"])
@@ -142,13 +151,25 @@ def run_child(request: dict) -> dict:
     return {"status": "ok", "output": output, "detail": ""}
 
 
-def child_main(request: dict, cwd: str, reply_fd: int, flt: pyseccomp.SyscallFilter) -> None:
+def _write_all(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def child_main(request: dict, cwd: str, reply_fd: int, nonce_fd: int, flt: pyseccomp.SyscallFilter) -> None:
+    """The child: lock down, run the program, then the handshake: `FINISHED`, read the nonce the
+    worker makes only then, and write the reply with it."""
     try:
-        lock_down(cwd, reply_fd, request, flt)
+        lock_down(cwd, (reply_fd, nonce_fd), request, flt)
         reply = run_child(request)
-        data = json.dumps(reply).encode()
-        while data:
-            data = data[os.write(reply_fd, data) :]
+        _write_all(reply_fd, FINISHED)
+        nonce = b""
+        while not nonce.endswith(b"\n"):
+            chunk = os.read(nonce_fd, 64)
+            if not chunk:
+                return
+            nonce += chunk
+        _write_all(reply_fd, json.dumps({**reply, "nonce": nonce.decode().strip()}).encode())
     finally:
         os._exit(0)
 
@@ -160,15 +181,18 @@ def execute(request: dict, flt: pyseccomp.SyscallFilter) -> dict:
     cwd = tempfile.mkdtemp(prefix="rzero-sandbox-")
     if os.geteuid() == 0:
         os.chown(cwd, NOBODY, NOBODY)
-    read_fd, write_fd = os.pipe()
+    read_fd, write_fd = os.pipe()  # the reply, child to worker
+    nonce_read_fd, nonce_write_fd = os.pipe()  # the nonce, worker to child
     deadline = time.monotonic() + request["timeout_s"]
     cap = request["output_bytes"] * 6 + 4096  # json escapes at most 6 bytes per character
     pid = os.fork()
     if pid == 0:
         os.close(read_fd)
-        child_main(request, cwd, write_fd, flt)
+        os.close(nonce_write_fd)
+        child_main(request, cwd, write_fd, nonce_read_fd, flt)
     os.close(write_fd)
-    chunks, size, verdict = [], 0, None
+    os.close(nonce_read_fd)
+    data, nonce, verdict = b"", None, None
     try:
         while True:
             left = deadline - time.monotonic()
@@ -181,13 +205,21 @@ def execute(request: dict, flt: pyseccomp.SyscallFilter) -> dict:
             chunk = os.read(read_fd, 1 << 16)
             if not chunk:
                 break
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > cap:
+            data += chunk
+            if len(data) > cap:
                 verdict = "output_limit"
                 break
+            if nonce is None and len(data) >= len(FINISHED):
+                if not data.startswith(FINISHED):
+                    break  # something else wrote first: garbled
+                nonce = os.urandom(16).hex()
+                try:
+                    os.write(nonce_write_fd, (nonce + "\n").encode())
+                except BrokenPipeError:
+                    break
     finally:
         os.close(read_fd)
+        os.close(nonce_write_fd)
         try:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -202,11 +234,15 @@ def execute(request: dict, flt: pyseccomp.SyscallFilter) -> dict:
         return {"status": "timeout", "output": None, "detail": f"stopped after {request['timeout_s']} s"}
     if verdict == "output_limit":
         return {"status": "output_limit", "output": None, "detail": "the reply exceeded its cap"}
-    if chunks:
+    if data:
         try:
-            reply = json.loads(b"".join(chunks))
-            if not isinstance(reply, dict) or set(reply) != {"status", "output", "detail"}:
+            if nonce is None or not data.startswith(FINISHED):
+                raise ValueError("no handshake")
+            reply = json.loads(data[len(FINISHED) :])
+            if not isinstance(reply, dict) or set(reply) != {"status", "output", "detail", "nonce"}:
                 raise ValueError("unexpected fields")
+            if reply.pop("nonce") != nonce:
+                raise ValueError("another nonce")
         except ValueError:  # cut off by a crash, or the program wrote into the reply pipe itself
             return {"status": "crashed", "output": None, "detail": "the reply was garbled"}
         return reply

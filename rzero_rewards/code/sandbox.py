@@ -26,8 +26,19 @@ What isolates a program, outermost first:
    grows past the output cap, and removes its directory.
 4. The program sees built-ins without `open`, `eval`, `exec`, `getattr`, ... and an `__import__`
    limited to the allow-list; allowed modules are imported by the worker beforehand.
-5. The static check (`policy.check_program`) rejects disallowed imports and the usual escapes
-   before anything runs; it is AZR's validity rule, not a security boundary on its own.
+5. The static check (`policy.check_program`) rejects disallowed imports and the escapes we know
+   (dunder attributes, attribute lookup by string, frames, string annotations run as code) before
+   anything runs; it is AZR's validity rule and a deny-list, not a security boundary on its own.
+
+The verdict is only as trustworthy as the Python layer (4 and 5). The program runs in the same
+process as the code that writes its reply, so a program that escapes that layer (reaches `os`, or
+the child's frames and memory) controls its own verdict: it can make a failing test script come
+back `ok`, a reward hack. The worker makes the blind version of that fail: when the program has
+finished, the child writes `finished`, only then does the worker send a fresh random nonce on a
+second pipe, and a reply without it is `crashed` (a program that writes an `ok` reply into the pipe
+and exits never saw the nonce). It cannot make the informed version fail: an escaped program can
+do the same handshake, or patch the code that checks its result, and its exit status proves
+nothing (it can call `os._exit(0)`). The process layers (1 to 3) still protect the machine from it.
 
 What it does not protect against: a kernel bug reachable through the allowed system calls (the
 filter is a deny-list: plain file reads, memory and time calls stay allowed); reading

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 
 START_TIMEOUT_S = 120.0
+SEND_ATTEMPTS = 3  # workers tried for one request that die before it is sent
 
 # What a pool runs: the argv and the complete environment of one worker process.
 Launch = Callable[[], tuple[list[str], dict[str, str]]]
@@ -71,18 +72,29 @@ class Worker:
         line, self._pending = self._pending.split(b"\n", 1)
         return line.decode(errors="replace").strip()
 
-    def exchange(self, line: str, replies: int, timeout_s: float) -> list[str]:
-        """Send one line; the worker's next `replies` lines, each within `timeout_s` of the one before.
-
-        Fewer lines come back when the worker ran out of time or died (it is then dead): a worker
-        that reports its progress (`_verify_worker`) thereby tells which step hung.
-        """
+    def send(self, line: str) -> bool:
+        """Write one line to the worker; False when it is dead and so never got it (it is killed)."""
         try:
             self.process.stdin.write(line + "\n")
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
             self.kill()
+            return False
+        return True
+
+    def exchange(self, line: str, replies: int, timeout_s: float) -> list[str]:
+        """Send one line; the worker's next `replies` lines, each within `timeout_s` of the one before.
+
+        Fewer lines come back when the worker ran out of time or died (it is then dead): a worker
+        that reports its progress (`_verify_worker`) thereby tells which step hung. None come back
+        when it was dead before the line was sent.
+        """
+        if not self.send(line):
             return []
+        return self.read_lines(replies, timeout_s)
+
+    def read_lines(self, replies: int, timeout_s: float) -> list[str]:
+        """The worker's next `replies` lines, as in `exchange` (the worker is killed when fewer come)."""
         lines: list[str] = []
         while len(lines) < replies:
             reply = self._read_line(timeout_s)
@@ -106,7 +118,10 @@ class Worker:
             self.process.kill()
         self.process.wait()
         for pipe in (self.process.stdin, self.process.stdout, self._stderr):
-            pipe.close()
+            try:
+                pipe.close()
+            except BrokenPipeError:  # stdin still held a line the dead worker never read
+                pass
 
 
 class WorkerPool:
@@ -121,26 +136,37 @@ class WorkerPool:
         os.register_at_fork(after_in_child=self.forget_inherited)
 
     def _acquire(self) -> Worker:
-        while True:  # an idle worker may have died meanwhile (killed from outside)
+        """A live worker: an idle one, a new one while fewer than `max_workers` exist, else the next
+        one released. A worker that died while idle (killed from outside, e.g. by the OOM killer) is
+        replaced, never handed out."""
+        while True:
             try:
                 worker = self._idle.get_nowait()
             except queue.Empty:
-                break
+                worker = self._start()
+                if worker is None:
+                    worker = self._idle.get()
+            if worker is None:  # a dead worker was forgotten: there is room to start one
+                continue
             if worker.alive:
                 return worker
             worker.kill()
             self._forget(worker)
+
+    def _start(self) -> Worker | None:
+        """A new worker, or None when `max_workers` exist."""
         with self._lock:
             may_start = self._started < self.max_workers
             if may_start:
                 self._started += 1
         if not may_start:
-            return self._idle.get()
+            return None
         try:
             worker = Worker(self.launch, self.name)
         except BaseException:
             with self._lock:
                 self._started -= 1
+            self._idle.put(None)
             raise
         with self._lock:
             self._all.append(worker)
@@ -150,6 +176,7 @@ class WorkerPool:
         with self._lock:
             self._started -= 1
             self._all.remove(worker)
+        self._idle.put(None)  # wakes a caller waiting for a worker: it may start one now
 
     def _release(self, worker: Worker) -> None:
         if worker.alive:
@@ -163,16 +190,24 @@ class WorkerPool:
         return replies[0] if replies else None
 
     def exchange(self, line: str, replies: int, timeout_s: float) -> list[str]:
-        """Send one line to an idle worker; its next `replies` lines (`Worker.exchange`)."""
-        worker = self._acquire()
-        try:
-            return worker.exchange(line, replies, timeout_s)
-        finally:
-            self._release(worker)
+        """Send one line to an idle worker; its next `replies` lines (`Worker.exchange`).
+
+        The line always reaches a worker: when the one handed out dies before it is sent, another
+        takes it, so fewer lines mean that the request itself ran out of time or ended a worker.
+        Raises RuntimeError when `SEND_ATTEMPTS` workers in a row die before reading it.
+        """
+        for _ in range(SEND_ATTEMPTS):
+            worker = self._acquire()
+            try:
+                if worker.send(line):
+                    return worker.read_lines(replies, timeout_s)
+            finally:
+                self._release(worker)
+        raise RuntimeError(f"{SEND_ATTEMPTS} {self.name} workers in a row died before reading a request")
 
     def forget_inherited(self) -> None:
         """Start afresh (in a forked child: the parent's workers and pipes are the parent's)."""
-        self._idle: queue.LifoQueue[Worker] = queue.LifoQueue()
+        self._idle: queue.LifoQueue[Worker | None] = queue.LifoQueue()  # None: room to start one
         self._lock = threading.Lock()
         self._started = 0
         self._all: list[Worker] = []

@@ -2,11 +2,13 @@
 and processes."""
 
 import concurrent.futures
+import os
+import signal
 import time
 
 import pytest
 
-from rzero_rewards import equivalence_stats, is_equivalent, normalize_answer, reset_equivalence_stats
+from rzero_rewards import equivalence, equivalence_stats, is_equivalent, normalize_answer, reset_equivalence_stats
 
 EQUIVALENCE_CASES = [
     # (answer, reference, expected)
@@ -253,6 +255,25 @@ def test_hard_timeout_works_off_the_main_thread():
         futures += [pool.submit(is_equivalent, "0.25", r"\frac{1}{4}") for _ in range(5)]
         results = [future.result(timeout=120) for future in futures]
     assert results == [False] * 3 + [True] * 5
+
+
+def test_a_worker_that_died_idle_is_replaced_and_no_side_is_blamed():
+    # Every worker is taken, so the comparison waits for the next one released; that one was
+    # killed (as by the OOM killer) while queued. The request must go to a live worker.
+    pool = equivalence._pool
+    taken = [pool._acquire() for _ in range(pool.max_workers)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as thread:
+        reset_equivalence_stats()
+        verdict = thread.submit(is_equivalent, r"\frac{\sqrt{3}}{3}", r"\sqrt{3}/3")
+        time.sleep(0.5)  # it waits for a worker
+        os.kill(taken[0].process.pid, signal.SIGKILL)
+        taken[0].process.wait()
+        pool._idle.put(taken[0])  # queued by `_release` just before it died
+        assert verdict.result(timeout=120) is True
+    for worker in taken[1:]:
+        pool._release(worker)
+    assert equivalence_stats()["math_verify"] == 1
+    assert {r"\frac{\sqrt{3}}{3}", r"\sqrt{3}/3"}.isdisjoint(equivalence._slow_to_parse)
 
 
 def _compare_in_child(pair):

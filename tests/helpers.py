@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -9,11 +10,14 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARK_DIR = ROOT.parent / "shared" / "data" / "benchmarks"
 
 
-def run_script(python: str, script: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run `scripts/<script>` with `python` from the repository root, capturing its output."""
+def run_script(
+    python: str, script: str, *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run `scripts/<script>` with `python` from the repository root (`env`: extra variables), capturing its output."""
     result = subprocess.run(
         [python, str(ROOT / "scripts" / script), *map(str, args)],
         cwd=ROOT,
+        env=os.environ | env if env else None,
         capture_output=True,
         text=True,
         timeout=1800,
@@ -21,4 +25,3 @@ def run_script(python: str, script: str, *args: str, check: bool = True) -> subp
     if check and result.returncode != 0:
         raise AssertionError(f"{script} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
     return result
-

@@ -42,21 +42,17 @@ def test_manifest_no_op_mismatch_and_corruption(tmp_path):
 
 
 def test_chunk_store_resumes_and_restarts_on_new_identity(tmp_path):
-    calls = []
-
-    def process(start, end):
-        calls.append((start, end))
-        return [{"i": i} for i in range(start, end)]
-
-    store = ChunkStore(tmp_path / "chunks", {"seed": 1})
-    (tmp_path / "chunks").mkdir(exist_ok=True)
+    store = ChunkStore(tmp_path / "chunks", {"seed": 1}, total=7, chunk_size=3)
     write_jsonl(tmp_path / "chunks" / "chunk_00001.jsonl", [{"i": 3}, {"i": 4}, {"i": 5}])  # done earlier
-    records = store.run(7, 3, process, "test")
-    assert [r["i"] for r in records] == list(range(7))
-    assert calls == [(0, 3), (6, 7)]
-    calls.clear()
-    ChunkStore(tmp_path / "chunks", {"seed": 2}).run(7, 3, process, "test")
-    assert calls == [(0, 3), (3, 6), (6, 7)]  # another identity: nothing reused
+    assert store.missing() == [0, 2] and [store.span(index) for index in store.missing()] == [(0, 3), (6, 7)]
+    with pytest.raises(ValueError, match="chunk_00000.jsonl is missing"):
+        store.records()
+    for index in reversed(store.missing()):  # replicas finish chunks in any order
+        store.write(index, [{"i": i} for i in range(*store.span(index))])
+    assert [r["i"] for r in store.records()] == list(range(7))
+    assert ChunkStore(tmp_path / "chunks", {"seed": 1}, total=7, chunk_size=3).missing() == []
+    assert ChunkStore(tmp_path / "chunks", {"seed": 2}, total=7, chunk_size=3).missing() == [0, 1, 2]  # nothing reused
+    assert ChunkStore(tmp_path / "chunks", {"seed": 2}, total=7, chunk_size=2).missing() == [0, 1, 2, 3]
 
 
 def test_read_jsonl_names_the_bad_line(tmp_path):

@@ -15,9 +15,11 @@ SMALL = ["--max-tokens", "24", "--max-model-len", "8192", "--samples-k", "2"]
 
 @pytest.fixture(scope="module")
 def evaluation(embedded_model, infer_python, benchmark_dir, tmp_path_factory):
-    """Every benchmark, 2 items each, one engine."""
+    """Every benchmark, 2 items each, on two engine replicas of one core each (issue 16), in chunks of
+    2 samples: one chunk per greedy benchmark, one per item of the mean@k ones."""
     output = tmp_path_factory.mktemp("eval") / "base"
     args = ["--model", embedded_model, "--output-dir", output, "--data-dir", benchmark_dir, "--limit", 2, *SMALL]
+    args += ["--replicas", 2, "--chunk-size", 2]
     run_script(infer_python, "evaluate.py", *args)
     return output, args
 
@@ -36,6 +38,10 @@ def test_every_benchmark_end_to_end(evaluation):
         assert summary["benchmarks"][name] == pytest.approx(100 * accuracy)
     assert "math_average" in summary and "overall_average" in summary and "code_average" in summary
     assert (output / "results.md").read_text().startswith("# ")
+    manifest = json.loads((output / "gsm8k" / "samples.jsonl.manifest.json").read_text())
+    assert len(manifest["chunks_by_replica"]) == 2 and all(count > 0 for count in manifest["chunks_by_replica"])
+    assert sum(manifest["chunks_by_replica"]) == len(BENCHMARKS) + 4  # the four mean@k sets: two chunks each
+    assert not list(output.glob("*/samples.jsonl.chunks"))
 
 
 def test_code_benchmarks_use_their_own_prompts(evaluation):

@@ -1,5 +1,7 @@
 """Compose the recipe's configs against the installed verl's config tree, as the launcher does."""
 
+from pathlib import Path
+
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
@@ -133,3 +135,20 @@ def test_gpu_examples_compose_and_chain(script, tmp_path):
                 value = arguments[key]
                 assert value in produced or any(value.startswith(p + "/global_step_") for p in produced), (key, value)
         produced |= {arguments[key] for key in outputs if key in arguments}
+
+
+@pytest.mark.parametrize("script", ["run_qwen3_4b.sh", "run_qwen3_8b.sh"])
+def test_gpu_examples_spread_inference_stages_over_every_gpu(script, tmp_path):
+    """Issue 16: generate, label and evaluate get all 8 GPUs, one engine per tensor-parallel group."""
+    from recipe.rzero.cli import build_parser
+    from recipe.rzero.evaluation.runner import EvaluateConfig
+    from recipe.rzero.stages.generate import GenerateConfig
+    from recipe.rzero.stages.label import LabelConfig
+
+    stages = {"generate.py": GenerateConfig, "label.py": LabelConfig, "evaluate.py": EvaluateConfig}
+    planned = [c for c in planned_commands(script, tmp_path) if len(c) > 1 and Path(c[1]).name in stages]
+    assert {Path(c[1]).name for c in planned} == set(stages)
+    for command in planned:
+        arguments = vars(build_parser(stages[Path(command[1]).name]).parse_args(command[2:]))
+        assert arguments["device"] == "cuda" and arguments["gpu_ids"] == [str(gpu) for gpu in range(8)], command
+        assert arguments["replicas"] * arguments["tensor_parallel_size"] == 8, command

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import time
 
+import psutil
 import pyarrow.parquet as pq
 import pytest
 
@@ -129,3 +130,50 @@ def test_changed_parameters_do_not_overwrite(embedded_model, infer_python, quest
     result = run_script(infer_python, "label.py", *args[:-2], "--max-tokens", "40", check=False)
     assert result.returncode != 0 and "different max_tokens" in result.stderr
     assert output.read_bytes() == before
+
+
+def test_two_engine_replicas_share_the_work_survive_a_dead_replica_and_match_one_engine(
+    embedded_model, infer_python, tmp_path
+):
+    """Issue 16: `label` on two replicas of one core each. One replica is killed after the first
+    chunk: the stage fails naming it, keeps the finished chunks and leaves none of its processes;
+    the re-run resumes with both replicas working, and the result equals one engine's on one core."""
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("".join(json.dumps({"id": str(i), "question": f"What is {i} + {2 * i + 1}?"}) + "\n"
+                                 for i in range(12)))  # fmt: skip
+    common = ["--model", embedded_model, "--questions", questions, "--samples", 3, "--chunk-size", 2, "--no-filter",
+              "--format-example", "--last-number-fallback", *SMALL]  # fmt: skip  (answers extracted: votes compare texts)
+    output = tmp_path / "two.parquet"
+    args = [*common, "--output", output, "--replicas", 2]
+    command = [infer_python, str(ROOT / "scripts" / "label.py"), *map(str, args)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    chunks = tmp_path / "two.parquet.chunks"
+    deadline = time.monotonic() + 600
+    while not list(chunks.glob("chunk_*.jsonl")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    replicas = [child for child in psutil.Process(process.pid).children() if "spawn_main" in " ".join(child.cmdline())]
+    assert len(replicas) == 2, "two replica processes run"
+    victim_group = os.getpgid(replicas[1].pid)
+    replicas[1].kill()
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 1 and "replica 1 (cores 1) failed" in stderr and "run the stage again" in stderr
+    assert not output.exists() and list(chunks.glob("chunk_*.jsonl"))
+    assert not [p for p in psutil.process_iter() if _group_of(p) == victim_group], "the dead replica's group is gone"
+
+    run_script(infer_python, "label.py", *args)
+    manifest = json.loads((tmp_path / "two.parquet.manifest.json").read_text())
+    assert len(manifest["chunks_by_replica"]) == 2 and all(count > 0 for count in manifest["chunks_by_replica"])
+    single = [*common, "--output", tmp_path / "one.parquet"]
+    run_script(infer_python, "label.py", *single, env={"VLLM_CPU_OMP_THREADS_BIND": "0"})
+    votes = [json.loads(line) for line in (tmp_path / "two.votes.jsonl").read_text().splitlines()]
+    assert sum(answer is not None for vote in votes for answer in vote["answers"]) >= 30  # of 36
+    assert (tmp_path / "one.votes.jsonl").read_text() == (tmp_path / "two.votes.jsonl").read_text()
+    assert pq.read_table(tmp_path / "one.parquet").equals(pq.read_table(output))
+
+
+def _group_of(process) -> int | None:
+    """The process group of a live process (None for a zombie: it runs nothing, and no init reaps it here)."""
+    try:
+        return None if process.status() == psutil.STATUS_ZOMBIE else os.getpgid(process.pid)
+    except (ProcessLookupError, psutil.NoSuchProcess):
+        return None

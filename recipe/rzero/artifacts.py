@@ -15,7 +15,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,13 +156,16 @@ class StageManifest:
 class ChunkStore:
     """Finished chunks of a long stage, one JSONL file each, in `directory`.
 
-    The directory remembers the identity (parameters and inputs) of the run that wrote it; a run
-    with another identity starts afresh instead of mixing in chunks made differently.
+    Items 0..total-1 are cut into chunks of `chunk_size`; chunk `index` covers `span(index)`. The
+    directory remembers the identity (parameters, inputs, chunking) of the run that wrote it; a run with
+    another identity starts afresh instead of mixing in chunks made differently. Chunks may be
+    written in any order (by several engine replicas); each is written atomically.
     """
 
-    def __init__(self, directory: Path, identity: dict[str, Any]) -> None:
+    def __init__(self, directory: Path, identity: dict[str, Any], total: int, chunk_size: int) -> None:
         self.directory = Path(directory)
-        identity = json.loads(json.dumps(identity, default=str))
+        self.total, self.chunk_size = total, chunk_size
+        identity = json.loads(json.dumps(identity | {"total": total, "chunk_size": chunk_size}, default=str))
         identity_path = self.directory / "identity.json"
         if identity_path.exists() and json.loads(identity_path.read_text()) != identity:
             shutil.rmtree(self.directory)
@@ -173,21 +176,26 @@ class ChunkStore:
     def _path(self, index: int) -> Path:
         return self.directory / f"chunk_{index:05d}.jsonl"
 
-    def run(
-        self,
-        total: int,
-        chunk_size: int,
-        process: Callable[[int, int], list[dict[str, Any]]],
-        description: str,
-    ) -> list[dict[str, Any]]:
-        """Records of items 0..total-1: `process(start, end)` for each chunk not already stored."""
-        from tqdm.auto import tqdm
+    def __len__(self) -> int:
+        return math.ceil(self.total / self.chunk_size)
 
-        count = math.ceil(total / chunk_size)
-        for index in tqdm(range(count), desc=description, unit="chunk"):
-            if not self._path(index).exists():
-                write_jsonl(self._path(index), process(index * chunk_size, min(total, (index + 1) * chunk_size)))
-        return [record for index in range(count) for record in read_jsonl(self._path(index))]
+    def span(self, index: int) -> tuple[int, int]:
+        """The items `[start, end)` of chunk `index`."""
+        return index * self.chunk_size, min(self.total, (index + 1) * self.chunk_size)
+
+    def missing(self) -> list[int]:
+        """Indices of the chunks not written yet, in order."""
+        return [index for index in range(len(self)) if not self._path(index).exists()]
+
+    def write(self, index: int, records: list[dict[str, Any]]) -> None:
+        """Store chunk `index`'s records (atomically)."""
+        write_jsonl(self._path(index), records)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every chunk's records in item order; raises `ValueError` naming the first missing chunk."""
+        if missing := self.missing():
+            raise ValueError(f"{self._path(missing[0])} is missing: the stage has not finished")
+        return [record for index in range(len(self)) for record in read_jsonl(self._path(index))]
 
     def remove(self) -> None:
         """Delete the chunks once the stage's output is written."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .artifacts import StageMismatchError
+from .replicas import ReplicaError
 from .solver_client import SolverUnavailableError
 from .solver_service import SolverServiceError
 
@@ -68,8 +69,16 @@ def build_parser(config_class: type, description: str | None = None) -> argparse
     return parser
 
 
-# Errors that mean bad input or an unusable service, reported as one line instead of a traceback.
-USER_ERRORS = (ValueError, FileNotFoundError, KeyError, StageMismatchError, SolverServiceError, SolverUnavailableError)
+# Errors that mean bad input or an unusable service or engine, reported as lines instead of a traceback.
+USER_ERRORS = (
+    ValueError,
+    FileNotFoundError,
+    KeyError,
+    StageMismatchError,
+    SolverServiceError,
+    SolverUnavailableError,
+    ReplicaError,
+)
 
 
 def _message(error: BaseException) -> str:

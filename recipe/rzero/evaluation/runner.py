@@ -1,4 +1,4 @@
-"""Evaluate a checkpoint on the R-Zero and code benchmarks with one vLLM engine, or self-check the graders.
+"""Evaluate a checkpoint on the R-Zero and code benchmarks with vLLM engine replicas, or self-check the graders.
 
 Per benchmark, `OUTPUT/<benchmark>/samples.jsonl` (prompt, response, extracted answer, gold,
 correct), `summary.json` and a manifest are written atomically once the benchmark is finished; a
@@ -18,9 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..artifacts import StageManifest, atomic_path, model_fingerprint, request_seed, write_json, write_jsonl
-from ..engine import EngineConfig, chat_completions, make_engine
+from ..artifacts import (
+    ChunkStore,
+    StageManifest,
+    atomic_path,
+    model_fingerprint,
+    request_seed,
+    write_json,
+    write_jsonl,
+)
+from ..engine import EngineConfig
 from ..prompts import FORMAT_EXAMPLE_HELP, LAST_NUMBER_HELP, solver_messages
+from ..replicas import ChunkJob, EngineReplicas, run_chunk_jobs
 from .code_prompts import CRUXEVAL_SYSTEM_PROMPT
 from .datasets import BENCHMARKS, EvalItem, load_benchmark
 from .grading import grade, reference_response
@@ -51,9 +60,14 @@ class EvaluateConfig(EngineConfig):
     seed: int = field(default=0, metadata={"help": "sampling seed"})
     format_example: bool = field(default=False, metadata={"help": FORMAT_EXAMPLE_HELP})
     last_number_fallback: bool = field(default=False, metadata={"help": LAST_NUMBER_HELP})
+    chunk_size: int = field(
+        default=256, metadata={"help": "samples per resumable chunk (chunk_size // samples-per-item items)"}
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.chunk_size < 1:
+            raise ValueError(f"chunk_size must be positive, got {self.chunk_size}")
         unknown = [name for name in self.benchmarks + self.sampled_benchmarks if name not in BENCHMARKS]
         if unknown:
             raise ValueError(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
@@ -154,11 +168,27 @@ def write_results(output_dir: Path, results: dict[str, dict[str, Any]], title: s
     return summary
 
 
+def _chunk_job(
+    store: ChunkStore, index: int, items: list[EvalItem], sampling: dict[str, Any], config: EvaluateConfig
+) -> ChunkJob:
+    start, end = store.span(index)
+    return ChunkJob(
+        store,
+        index,
+        [item_messages(item, config.format_example) for item in items[start:end]],
+        [sampling | {"seed": request_seed(config.seed, item)} for item in range(start, end)],
+        lambda responses: _graded_records(items[start:end], responses, config.last_number_fallback),
+    )
+
+
 def run_evaluate(config: EvaluateConfig) -> dict[str, Any]:
-    """Evaluate `config.model` on `config.benchmarks`; returns the overall summary."""
+    """Evaluate `config.model` on `config.benchmarks`; returns the overall summary.
+
+    Every unfinished benchmark's chunks go to one set of engine replicas at once, so all of them
+    stay busy across benchmarks; a benchmark's results are written when all its chunks are done."""
     datasets = {name: load_benchmark(name, config.data_dir, config.limit) for name in config.benchmarks}
-    engine = None
     results: dict[str, dict[str, Any]] = {}
+    pending, jobs = [], []
     for name, items in datasets.items():
         sampled = name in config.sampled_benchmarks
         samples = config.samples_k if sampled else 1
@@ -184,20 +214,26 @@ def run_evaluate(config: EvaluateConfig) -> dict[str, Any]:
             results[name] = json.loads((directory / "summary.json").read_text())
             print(f"[evaluate] {name}: done earlier, {100 * results[name]['accuracy']:.2f}%")
             continue
-        engine = engine or make_engine(config, config.seed)
-        responses = chat_completions(
-            engine,
-            [item_messages(item, config.format_example) for item in items],
-            [sampling | {"seed": request_seed(config.seed, index)} for index in range(len(items))],
+        identity = {"params": params, **manifest.inputs}
+        store = ChunkStore(
+            directory / "samples.jsonl.chunks", identity, len(items), max(1, config.chunk_size // samples)
         )
-        records = _graded_records(items, responses, config.last_number_fallback)
+        pending.append((name, samples, store, manifest))
+        jobs += [_chunk_job(store, index, items, sampling, config) for index in store.missing()]
+    with EngineReplicas(config, config.seed) as replicas:
+        run_chunk_jobs(replicas, jobs, "evaluate")
+    for name, samples, store, manifest in pending:
+        records = store.records()
         results[name] = _benchmark_summary(name, records, samples)
+        directory = config.output_dir / name
         write_jsonl(directory / "samples.jsonl", records)
         write_json(directory / "summary.json", results[name])
-        manifest.record(directory / "samples.jsonl")
-        print(f"[evaluate] {name}: {100 * results[name]['accuracy']:.2f}% ({len(items)} items × {samples})")
+        manifest.record(directory / "samples.jsonl", chunks_by_replica=replicas.chunks_done)
+        store.remove()
+        print(f"[evaluate] {name}: {100 * results[name]['accuracy']:.2f}% ({store.total} items × {samples})")
     notes = [flag for flag, on in (("--format-example", config.format_example),
                                    ("--last-number-fallback", config.last_number_fallback)) if on]  # fmt: skip
+    results = {name: results[name] for name in datasets}
     return write_results(config.output_dir, results, config.model + (f" ({', '.join(notes)})" if notes else ""))
 
 
@@ -227,6 +263,8 @@ def run_self_check(config: SelfCheckConfig) -> dict[str, Any]:
             failures[name] = failed
     summary = write_results(config.output_dir, results, "self-check: each item's reference graded as the response")
     if failures:
-        listing = "; ".join(f"{name}: ids {', '.join(f['id'] for f in failed[:20])}" for name, failed in failures.items())
+        listing = "; ".join(
+            f"{name}: ids {', '.join(f['id'] for f in failed[:20])}" for name, failed in failures.items()
+        )
         raise ValueError(f"self-check below {config.minimum:.0%} (math) or 100% (code): {listing}")
     return summary

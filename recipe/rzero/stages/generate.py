@@ -9,7 +9,6 @@ an interrupted run continues where it stopped and produces the same questions.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -27,8 +26,9 @@ from ..artifacts import (
     write_json,
     write_jsonl,
 )
-from ..engine import EngineConfig, chat_completions, make_engine
+from ..engine import EngineConfig
 from ..prompts import FORMAT_EXAMPLE_HELP, challenger_messages
+from ..replicas import ChunkJob, EngineReplicas, run_chunk_jobs
 
 
 @dataclass(kw_only=True)
@@ -55,33 +55,38 @@ def _question_key(question: str) -> str:
     return re.sub(r"\s+", " ", question).strip()
 
 
-
 def run_generate(config: GenerateConfig) -> dict[str, Any]:
     """Write `config.output` (if not already made by the same invocation); return its stats."""
-    params = {key: value for key, value in dataclasses.asdict(config).items() if key != "output"}
+    params = config.identity_params()
     manifest = StageManifest("generate", params, {"model": model_fingerprint(config.model)})
     if manifest.is_done(config.output):
         print(f"[generate] {config.output} is up to date")
         return json.loads(stats_path(config.output).read_text())
     sampling = {"temperature": config.temperature, "top_p": config.top_p, "max_tokens": config.max_tokens}
-    store = ChunkStore(config.output.with_name(config.output.name + ".chunks"), {"params": params, **manifest.inputs})
-    engine = None
+    store = ChunkStore(
+        config.output.with_name(config.output.name + ".chunks"),
+        {"params": params, **manifest.inputs},
+        config.num_questions,
+        config.chunk_size,
+    )
 
-    def sample(start: int, end: int) -> list[dict[str, Any]]:
-        nonlocal engine
-        engine = engine or make_engine(config, config.seed)
-        seeds = [request_seed(config.seed, index) for index in range(start, end)]
-        texts = chat_completions(
-            engine,
-            [challenger_messages(config.format_example)] * (end - start),
+    def job(index: int) -> ChunkJob:
+        indices = range(*store.span(index))
+        seeds = [request_seed(config.seed, item) for item in indices]
+        return ChunkJob(
+            store,
+            index,
+            [challenger_messages(config.format_example)] * len(indices),
             [{**sampling, "n": 1, "seed": seed} for seed in seeds],
+            lambda texts: [
+                {"index": item, "seed": seed, "raw_output": outputs[0]}
+                for item, seed, outputs in zip(indices, seeds, texts)
+            ],
         )
-        return [
-            {"index": index, "seed": seed, "raw_output": outputs[0]}
-            for index, seed, outputs in zip(range(start, end), seeds, texts)
-        ]
 
-    samples = store.run(config.num_questions, config.chunk_size, sample, "generate")
+    with EngineReplicas(config, config.seed) as replicas:
+        run_chunk_jobs(replicas, [job(index) for index in store.missing()], "generate")
+    samples = store.records()
     kept, seen, malformed, duplicates = [], set(), 0, 0
     for record in samples:
         parsed = parse_challenger_output(record["raw_output"])
@@ -113,8 +118,7 @@ def run_generate(config: GenerateConfig) -> dict[str, Any]:
     }
     write_jsonl(config.output, kept)
     write_json(stats_path(config.output), stats)
-    manifest.record(config.output, stats=stats)
+    manifest.record(config.output, stats=stats, chunks_by_replica=replicas.chunks_done)
     store.remove()
     print(f"[generate] {config.output}: {stats}")
     return stats
-

@@ -11,7 +11,6 @@ of the pseudo-labels, which the paper tracks from 79% down to 63% over iteration
 from __future__ import annotations
 
 import concurrent.futures
-import dataclasses
 import json
 import os
 from collections import Counter
@@ -32,9 +31,10 @@ from ..artifacts import (
     write_json,
     write_jsonl,
 )
-from ..engine import EngineConfig, chat_completions, make_engine
+from ..engine import EngineConfig
 from ..evaluation.datasets import load_benchmark
 from ..prompts import FORMAT_EXAMPLE_HELP, LAST_NUMBER_HELP, solver_messages
+from ..replicas import ChunkJob, EngineReplicas, run_chunk_jobs
 from ..rl_data import solver_row, write_rl_parquet
 
 
@@ -75,7 +75,6 @@ class LabelConfig(EngineConfig):
 
 def votes_path(output: Path) -> Path:
     return output.with_name(output.stem + ".votes.jsonl")
-
 
 
 def load_questions(config: LabelConfig) -> list[dict[str, Any]]:
@@ -140,7 +139,7 @@ def _summary(records: list[dict[str, Any]], timeouts: int) -> dict[str, Any]:
 
 def run_label(config: LabelConfig) -> dict[str, Any]:
     """Write the Solver's training parquet for `config` (unless already made); return the stats."""
-    params = {key: value for key, value in dataclasses.asdict(config).items() if key != "output"}
+    params = config.identity_params()
     source = file_digest(config.questions) if config.questions else f"benchmark:{config.benchmark}"
     manifest = StageManifest("label", params, {"model": model_fingerprint(config.model), "questions": source})
     if manifest.is_done(config.output):
@@ -154,30 +153,39 @@ def run_label(config: LabelConfig) -> dict[str, Any]:
         "top_k": config.top_k,
         "max_tokens": config.max_tokens,
     }
-    store = ChunkStore(config.output.with_name(config.output.name + ".chunks"), {"params": params, **manifest.inputs})
+    store = ChunkStore(
+        config.output.with_name(config.output.name + ".chunks"),
+        {"params": params, **manifest.inputs},
+        len(questions),
+        config.chunk_size,
+    )
     timeouts_before = equivalence_stats().get("timeouts", 0)
-    engine = None
 
-    def label_chunk(start: int, end: int) -> list[dict[str, Any]]:
-        nonlocal engine
-        engine = engine or make_engine(config, config.seed)
-        chunk = questions[start:end]
-        responses = chat_completions(
-            engine,
-            [solver_messages(record["question"], config.format_example) for record in chunk],
-            [{**sampling, "seed": request_seed(config.seed, start + offset)} for offset in range(len(chunk))],
-        )
+    def vote_chunk(chunk: list[dict[str, Any]], responses: list[list[str]]) -> list[dict[str, Any]]:
         with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             return list(pool.map(lambda pair: _vote(pair[0], pair[1], config), zip(chunk, responses)))
 
-    records = store.run(len(questions), config.chunk_size, label_chunk, "label")
+    def job(index: int) -> ChunkJob:
+        start, end = store.span(index)
+        chunk = questions[start:end]
+        return ChunkJob(
+            store,
+            index,
+            [solver_messages(record["question"], config.format_example) for record in chunk],
+            [{**sampling, "seed": request_seed(config.seed, item)} for item in range(start, end)],
+            lambda responses: vote_chunk(chunk, responses),
+        )
+
+    with EngineReplicas(config, config.seed) as replicas:
+        run_chunk_jobs(replicas, [job(index) for index in store.missing()], "label")
+    records = store.records()
     stats = _summary(records, equivalence_stats().get("timeouts", 0) - timeouts_before)
     kept = [record for record in records if record["kept"]]
     rows = [solver_row(index, record, config.format_example) for index, record in enumerate(kept)]
     write_rl_parquet(config.output, rows)
     write_jsonl(votes_path(config.output), records)
     write_json(stats_path(config.output), stats)
-    manifest.record(config.output, stats=stats)
+    manifest.record(config.output, stats=stats, chunks_by_replica=replicas.chunks_done)
     store.remove()
     if not kept:
         print(f"[label] warning: no question of {len(records)} fell in the p-hat band [{config.low}, {config.high}]")

@@ -10,6 +10,7 @@ from .challenger_batch import ChallengerBatchScores, score_challenger_batch
 from .equivalence import equivalence_stats, is_equivalent, normalize_answer, reset_equivalence_stats
 from .repetition import repetition_penalty
 from .rewards import (
+    P_HAT_BAND,
     challenger_reward,
     in_band,
     parse_challenger_output,
@@ -19,6 +20,7 @@ from .rewards import (
 from .voting import Vote, majority_vote
 
 __all__ = [
+    "P_HAT_BAND",
     "ChallengerBatchScores",
     "Vote",
     "challenger_reward",

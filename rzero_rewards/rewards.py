@@ -9,6 +9,11 @@ from .equivalence import is_equivalent
 
 UncertaintyScale = Literal["paper", "min"]
 
+# The p̂ band of questions the Solver trains on (|p̂ − ½| ≤ δ = 0.25 keeps 3 to 7 agreeing answers of 10): the
+# default of `in_band` and of the `label` stage. Its home is here, not in recipe/, because this pure-Python
+# library uses it and imports nothing from the recipe; the recipe reads it from here.
+P_HAT_BAND = (0.3, 0.7)
+
 
 def uncertainty_reward(p_hat: float, scale: UncertaintyScale = "paper") -> float:
     """How close the Solver's self-consistency p̂ is to ½: the Challenger's main reward.
@@ -70,9 +75,9 @@ def challenger_reward(
     return max(0.0, reward) if clip else reward
 
 
-def in_band(p_hat: float, low: float = 0.3, high: float = 0.7) -> bool:
-    """Whether a question's p̂ is informative enough to train the Solver on (|p̂ − ½| ≤ δ = 0.25
-    keeps 3 to 7 agreeing answers out of 10). Bounds are inclusive, with a little float slack."""
+def in_band(p_hat: float, low: float = P_HAT_BAND[0], high: float = P_HAT_BAND[1]) -> bool:
+    """Whether a question's p̂ is informative enough to train the Solver on (`P_HAT_BAND` by default:
+    3 to 7 agreeing answers out of 10). Bounds are inclusive, with a little float slack."""
     eps = 1e-9
     return low - eps <= p_hat <= high + eps
 

@@ -15,6 +15,7 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from .inference_defaults import MEMORY_SHARE_HELP, vllm_memory_share
 from .models import check_model_reference
 
 if TYPE_CHECKING:
@@ -89,10 +90,7 @@ class EngineConfig:
             "default all given GPUs; CPU: its own slice of the cores, default 1)"
         },
     )
-    gpu_memory_utilization: float | None = field(
-        default=None,
-        metadata={"help": "vLLM memory share of each engine; default 0.25 on CPU split over the replicas, 0.85 on GPU"},
-    )
+    gpu_memory_utilization: float | None = field(default=None, metadata={"help": MEMORY_SHARE_HELP})
     max_model_len: int = field(default=8192, metadata={"help": "context length"})
     dtype: str = field(default="auto", metadata={"help": "vLLM dtype"})
     enforce_eager: bool | None = field(default=None, metadata={"help": "skip graph capture; default on CPU"})
@@ -138,7 +136,7 @@ class EngineConfig:
             "model": self.model,
             "seed": seed,
             "tensor_parallel_size": self.tensor_parallel_size if device == "cuda" else 1,
-            "gpu_memory_utilization": self.gpu_memory_utilization or (0.25 if device == "cpu" else 0.85),
+            "gpu_memory_utilization": self.gpu_memory_utilization or vllm_memory_share(device),
             "max_model_len": self.max_model_len,
             "dtype": self.dtype,
             "enforce_eager": device == "cpu" if self.enforce_eager is None else self.enforce_eager,
@@ -151,8 +149,8 @@ def make_engine(config: EngineConfig, seed: int, replica: int = 0) -> LLM:
     from vllm import LLM
 
     kwargs = config.engine_kwargs(seed)
-    if resolve_device(config.device) == "cpu" and config.gpu_memory_utilization is None:
-        kwargs["gpu_memory_utilization"] /= config.replica_count()  # the replicas share one memory
+    if config.gpu_memory_utilization is None:  # on CPU the replicas share one memory
+        kwargs["gpu_memory_utilization"] = vllm_memory_share(resolve_device(config.device), config.replica_count())
     return LLM(**kwargs)
 
 

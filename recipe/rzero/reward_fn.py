@@ -17,6 +17,7 @@ from typing import Any
 
 from rzero_rewards import parse_challenger_output, solver_reward, uncertainty_reward
 
+from .inference_defaults import MAX_TOKENS, SOLVER_SAMPLES
 from .solver_client import SolverClient, SolverClientConfig
 
 
@@ -47,8 +48,8 @@ async def challenger_compute_score(
     reward_router_address: str | None = None,
     solver_urls: str | list[str] | None = None,
     solver_model: str = "solver",
-    samples: int = 10,
-    solver_max_tokens: int = 4096,
+    samples: int = SOLVER_SAMPLES,
+    solver_max_tokens: int = MAX_TOKENS,
     solver_temperature: float = 1.0,
     solver_format_example: bool = False,
     solver_last_number_fallback: bool = False,

@@ -17,6 +17,7 @@ import httpx
 
 from rzero_rewards import extract_answer, majority_vote
 
+from .inference_defaults import MAX_TOKENS, SOLVER_SAMPLES
 from .prompts import solver_messages
 
 
@@ -55,11 +56,11 @@ class SolverClientConfig:
         log_paths: server logs, named in errors.
     """
 
-    samples: int = 10
+    samples: int = SOLVER_SAMPLES
     temperature: float = 1.0
     top_p: float = 1.0
     top_k: int = -1
-    max_tokens: int = 4096
+    max_tokens: int = MAX_TOKENS
     concurrency: int = 64
     request_timeout_s: float = 900.0
     retries: int = 3

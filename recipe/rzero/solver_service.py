@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .engine import Device, replica_environment, resolve_device
+from .inference_defaults import MEMORY_SHARE_HELP, vllm_memory_share
 from .models import check_model_reference
 
 
@@ -49,10 +50,7 @@ class SolverServiceConfig:
     gpu_ids: list[int] = field(
         default_factory=list, metadata={"help": "GPUs to spread replicas over (default 0..replicas*tp*dp-1)"}
     )
-    gpu_memory_utilization: float | None = field(
-        default=None,
-        metadata={"help": "vLLM memory share per replica; default on CPU 0.25 split over the replicas, 0.85 on GPU"},
-    )
+    gpu_memory_utilization: float | None = field(default=None, metadata={"help": MEMORY_SHARE_HELP})
     max_model_len: int = field(default=4096, metadata={"help": "context length to serve"})
     dtype: str = field(default="auto", metadata={"help": "vLLM --dtype"})
     seed: int = field(default=0, metadata={"help": "vLLM engine seed"})
@@ -71,7 +69,7 @@ class SolverServiceConfig:
         self.device = resolve_device(self.device)
         self.log_dir = Path(self.log_dir)
         if self.gpu_memory_utilization is None:
-            self.gpu_memory_utilization = 0.25 / self.replicas if self.device == "cpu" else 0.85
+            self.gpu_memory_utilization = vllm_memory_share(self.device, self.replicas)
         if self.enforce_eager is None:
             self.enforce_eager = self.device == "cpu"
         check_model_reference(self.model, "solver model")

@@ -28,6 +28,7 @@ from ..artifacts import (
     write_jsonl,
 )
 from ..engine import EngineConfig
+from ..inference_defaults import MAX_TOKENS
 from ..prompts import FORMAT_EXAMPLE_HELP, LAST_NUMBER_HELP, solver_messages
 from ..replicas import ChunkJob, EngineReplicas, run_chunk_jobs
 from .code_prompts import CRUXEVAL_SYSTEM_PROMPT
@@ -50,7 +51,7 @@ class EvaluateConfig(EngineConfig):
     benchmarks: list[str] = field(default_factory=lambda: list(BENCHMARKS), metadata={"help": "benchmarks to run"})
     data_dir: Path | None = field(default=None, metadata={"help": "local benchmark files; default: the hub"})
     limit: int | None = field(default=None, metadata={"help": "first N items of each benchmark"})
-    max_tokens: int = field(default=4096, metadata={"help": "longest response"})
+    max_tokens: int = field(default=MAX_TOKENS, metadata={"help": "longest response"})
     sampled_benchmarks: list[str] = field(
         default_factory=lambda: ["aime24", "aime25", "amc23", "amc83"], metadata={"help": "reported as mean@k"}
     )

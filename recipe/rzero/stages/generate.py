@@ -27,6 +27,7 @@ from ..artifacts import (
     write_jsonl,
 )
 from ..engine import EngineConfig
+from ..inference_defaults import MAX_TOKENS
 from ..prompts import FORMAT_EXAMPLE_HELP, challenger_messages
 from ..replicas import ChunkJob, EngineReplicas, run_chunk_jobs
 
@@ -39,7 +40,7 @@ class GenerateConfig(EngineConfig):
     num_questions: int = field(default=8000, metadata={"help": "samples to draw (N)"})
     temperature: float = field(default=1.0, metadata={"help": "sampling temperature"})
     top_p: float = field(default=0.95, metadata={"help": "nucleus sampling"})
-    max_tokens: int = field(default=4096, metadata={"help": "longest Challenger output"})
+    max_tokens: int = field(default=MAX_TOKENS, metadata={"help": "longest Challenger output"})
     seed: int = field(default=0, metadata={"help": "base seed; sample i uses a seed derived from (seed, i)"})
     format_example: bool = field(default=False, metadata={"help": FORMAT_EXAMPLE_HELP})
     chunk_size: int = field(default=512, metadata={"help": "samples per resumable chunk"})

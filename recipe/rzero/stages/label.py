@@ -33,6 +33,7 @@ from ..artifacts import (
 )
 from ..engine import EngineConfig
 from ..evaluation.datasets import load_benchmark
+from ..inference_defaults import MAX_TOKENS, P_HAT_BAND, SOLVER_SAMPLES
 from ..prompts import FORMAT_EXAMPLE_HELP, LAST_NUMBER_HELP, solver_messages
 from ..replicas import ChunkJob, EngineReplicas, run_chunk_jobs
 from ..rl_data import solver_row, write_rl_parquet
@@ -48,14 +49,14 @@ class LabelConfig(EngineConfig):
     data_dir: Path | None = field(default=None, metadata={"help": "local benchmark files; default: the hub"})
     limit: int | None = field(default=None, metadata={"help": "label only the first N questions"})
     gold: bool = field(default=False, metadata={"help": "require real answers and report pseudo-label accuracy"})
-    samples: int = field(default=10, metadata={"help": "Solver answers per question (m)"})
+    samples: int = field(default=SOLVER_SAMPLES, metadata={"help": "Solver answers per question (m)"})
     temperature: float = field(default=1.0, metadata={"help": "sampling temperature"})
     top_p: float = field(default=1.0, metadata={"help": "nucleus sampling"})
     top_k: int = field(default=-1, metadata={"help": "top-k sampling; -1 disables it"})
-    max_tokens: int = field(default=4096, metadata={"help": "longest Solver answer"})
+    max_tokens: int = field(default=MAX_TOKENS, metadata={"help": "longest Solver answer"})
     seed: int = field(default=0, metadata={"help": "base seed; question i uses a seed derived from (seed, i)"})
-    low: float = field(default=0.3, metadata={"help": "keep questions with p-hat >= low"})
-    high: float = field(default=0.7, metadata={"help": "keep questions with p-hat <= high"})
+    low: float = field(default=P_HAT_BAND[0], metadata={"help": "keep questions with p-hat >= low"})
+    high: float = field(default=P_HAT_BAND[1], metadata={"help": "keep questions with p-hat <= high"})
     filter: bool = field(default=True, metadata={"help": "apply the p-hat band (--no-filter keeps every labelled one)"})
     format_example: bool = field(default=False, metadata={"help": FORMAT_EXAMPLE_HELP})
     last_number_fallback: bool = field(default=False, metadata={"help": LAST_NUMBER_HELP})

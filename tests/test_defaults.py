@@ -1,0 +1,109 @@
+"""Each inference default is defined once (issue 15): in `recipe/rzero/inference_defaults.py`, or for the p̂
+band in `rzero_rewards/rewards.py`. A second literal copy, or a training config that disagrees, fails here."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+
+import pytest
+
+from recipe.rzero import inference_defaults
+from recipe.rzero.inference_defaults import MAX_TOKENS, P_HAT_BAND, SOLVER_SAMPLES, vllm_memory_share
+from recipe.rzero.reward_fn import challenger_compute_score, solver_compute_score
+from tests.helpers import ROOT
+from tests.test_recipe_config import compose_recipe
+
+# Parameter and field names whose defaults have a home; anywhere else they must name it, not repeat its value.
+GOVERNED = {"samples", "max_tokens", "solver_max_tokens", "low", "high", "gpu_memory_utilization"}
+HOMES = {ROOT / "recipe" / "rzero" / "inference_defaults.py"}
+
+
+def _literal_defaults(path: Path) -> list[str]:
+    """`file:line name=value` for every governed parameter or dataclass field of `path` with a literal default."""
+    found = []
+
+    def check(name: str, default: ast.expr | None, line: int) -> None:
+        if isinstance(default, ast.Call) and getattr(default.func, "id", None) == "field":
+            default = next((keyword.value for keyword in default.keywords if keyword.arg == "default"), None)
+        if name in GOVERNED and isinstance(default, ast.Constant) and default.value is not None:
+            found.append(f"{path.relative_to(ROOT)}:{line} {name}={default.value!r}")
+
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            positional = node.args.posonlyargs + node.args.args
+            for argument, default in zip(positional[len(positional) - len(node.args.defaults) :], node.args.defaults):
+                check(argument.arg, default, argument.lineno)
+            for argument, default in zip(node.args.kwonlyargs, node.args.kw_defaults):
+                check(argument.arg, default, argument.lineno)
+        elif isinstance(node, ast.ClassDef):
+            for statement in node.body:
+                if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                    check(statement.target.id, statement.value, statement.lineno)
+    return found
+
+
+def test_no_inference_default_is_written_twice():
+    files = [*(ROOT / "recipe" / "rzero").rglob("*.py"), *(ROOT / "rzero_rewards").rglob("*.py")]
+    literals = [hit for path in sorted(files) if path not in HOMES for hit in _literal_defaults(path)]
+    assert literals == [], "read these from recipe/rzero/inference_defaults.py instead:\n" + "\n".join(literals)
+
+
+def test_the_check_finds_a_second_copy(tmp_path, monkeypatch):
+    monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
+    copy = tmp_path / "copy.py"
+    copy.write_text(
+        "@dataclass\nclass C:\n    samples: int = 10\n    max_tokens: int = field(default=4096)\n"
+        "    seed: int = 0\n    low: float = BAND[0]\n"
+        "def f(a, high=0.7, *, solver_max_tokens=4096, gpu_memory_utilization=None): ...\n"
+    )
+    assert _literal_defaults(copy) == [
+        "copy.py:3 samples=10", "copy.py:4 max_tokens=4096", "copy.py:7 high=0.7", "copy.py:7 solver_max_tokens=4096",
+    ]  # fmt: skip
+
+
+def _defaults(function) -> dict:
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(function).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+
+
+@pytest.mark.parametrize(
+    ("config_name", "function"), [("rzero_challenger", challenger_compute_score), ("rzero_solver", solver_compute_score)]
+)
+def test_the_reward_kwargs_in_the_yaml_are_the_reward_functions_defaults(config_name, function):
+    """The yaml lists the reward function's keyword arguments so that a run script can override them;
+    each listed value must be the function's own default, else the yaml would silently change it."""
+    config = compose_recipe(config_name, [])
+    kwargs = dict(config.reward.custom_reward_function.get("reward_kwargs") or {})
+    defaults = _defaults(function)
+    assert set(kwargs) <= set(defaults), set(kwargs) - set(defaults)
+    assert {key: defaults[key] for key in kwargs} == kwargs
+    assert config.data.max_response_length == MAX_TOKENS  # the longest response, in training as in the stages
+
+
+def test_the_clis_and_the_client_read_the_defaults():
+    from recipe.rzero.cli import build_parser
+    from recipe.rzero.evaluation.runner import EvaluateConfig
+    from recipe.rzero.solver_client import SolverClientConfig
+    from recipe.rzero.stages.generate import GenerateConfig
+    from recipe.rzero.stages.label import LabelConfig
+    from rzero_rewards import in_band
+
+    label = build_parser(LabelConfig).parse_args(["--model", "m", "--output", "o", "--questions", "q"])
+    assert (label.samples, label.max_tokens, (label.low, label.high)) == (SOLVER_SAMPLES, MAX_TOKENS, P_HAT_BAND)
+    for config in (GenerateConfig, EvaluateConfig):
+        required = ["--model", "m", "--output" if config is GenerateConfig else "--output-dir", "o"]
+        assert build_parser(config).parse_args(required).max_tokens == MAX_TOKENS
+    client = SolverClientConfig()
+    assert (client.samples, client.max_tokens) == (SOLVER_SAMPLES, MAX_TOKENS)
+    assert _defaults(in_band) == {"low": P_HAT_BAND[0], "high": P_HAT_BAND[1]}
+
+
+def test_the_vllm_memory_share():
+    """As before the move: 0.85 per GPU engine; 0.25 on CPU, split over the engines that share the memory."""
+    assert inference_defaults.VLLM_MEMORY_SHARE == {"cpu": 0.25, "cuda": 0.85}
+    assert vllm_memory_share("cuda", 4) == 0.85 and vllm_memory_share("cpu", 2) == 0.125

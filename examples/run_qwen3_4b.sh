@@ -40,7 +40,6 @@ stage_engines="--device cuda --gpu-ids ${TRAIN_GPUS//,/ } --tensor-parallel-size
 # Stage budgets (the defaults of generate/label are the paper's N = 8000, m = 10)
 export CHALLENGER_STEPS=5
 export SOLVER_STEPS=15
-export CHALLENGER_PROMPT_ROWS=$((128 * CHALLENGER_STEPS))
 export SERVE_ARGS="--replicas $serving_replicas --max-model-len $((max_prompt_length + max_response_length))"
 export GENERATE_ARGS="$stage_engines --num-questions 8000 --max-model-len $((max_prompt_length + max_response_length))"
 export LABEL_ARGS="$stage_engines --samples 10 --max-model-len $((max_prompt_length + max_response_length))"

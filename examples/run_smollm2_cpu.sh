@@ -38,7 +38,6 @@ gold_items=${GOLD_ITEMS:-16}      # GSM8K questions labelled each iteration for 
 eval_items=${EVAL_ITEMS:-32}
 challenger_temperature=${CHALLENGER_TEMPERATURE:-0.7}  # the paper's 1.0 gives this model almost no signal
 export CHALLENGER_STEPS=$challenger_steps SOLVER_STEPS=$solver_steps
-export CHALLENGER_PROMPT_ROWS=$((prompts_per_step * challenger_steps))
 
 context="--max-model-len 2048"
 export PROMPT_ARGS="--format-example"

@@ -25,8 +25,7 @@ ITERATIONS=${ITERATIONS:-3}
 PYTHON=${PYTHON:-python3}                       # environment of the training engine
 INFER_PYTHON=${INFER_PYTHON:-$PYTHON}           # environment with vLLM (service, generate, label, evaluate)
 CHALLENGER_STEPS=${CHALLENGER_STEPS:-5}         # trainer.total_training_steps of each role
-SOLVER_STEPS=${SOLVER_STEPS:-15}
-CHALLENGER_PROMPT_ROWS=${CHALLENGER_PROMPT_ROWS:-640}  # data.train_batch_size x CHALLENGER_STEPS
+SOLVER_STEPS=${SOLVER_STEPS:-15}                # (the Challenger's prompt rows follow from its composed config)
 TRAIN_GPUS=${TRAIN_GPUS:-0,1,2,3,4,5,6,7}       # GPUs of Solver training
 CHALLENGER_GPUS=${CHALLENGER_GPUS:-$TRAIN_GPUS} # GPUs of Challenger training
 SOLVER_GPUS=${SOLVER_GPUS:-}                    # GPUs serving the Solver during Challenger training
@@ -162,7 +161,7 @@ if ! $dry_run; then
     --python "train=$PYTHON" --python "infer=$INFER_PYTHON" \
     --setting "flags=$*" --setting "ENGINE=$ENGINE" --setting "BASE_MODEL=$BASE_MODEL" \
     --setting "ITERATIONS=$ITERATIONS" --setting "CHALLENGER_STEPS=$CHALLENGER_STEPS" \
-    --setting "SOLVER_STEPS=$SOLVER_STEPS" --setting "CHALLENGER_PROMPT_ROWS=$CHALLENGER_PROMPT_ROWS" \
+    --setting "SOLVER_STEPS=$SOLVER_STEPS" \
     --setting "TRAIN_GPUS=$TRAIN_GPUS" --setting "CHALLENGER_GPUS=$CHALLENGER_GPUS" --setting "SOLVER_GPUS=$SOLVER_GPUS" \
     --setting "PROMPT_ARGS=$PROMPT_ARGS" --setting "SERVE_ARGS=$SERVE_ARGS" --setting "GENERATE_ARGS=$GENERATE_ARGS" \
     --setting "LABEL_ARGS=$LABEL_ARGS" --setting "GOLD_LABEL_ARGS=$GOLD_LABEL_ARGS" --setting "EVAL_ARGS=$EVAL_ARGS" \
@@ -176,9 +175,11 @@ for ((k = 1; k <= ITERATIONS; k++)); do
   it="$RUN_DIR/iter_$k"
   # --- Challenger(k) from Challenger(k-1), rewarded by Solver(k-1)
   if ! $base_challenger; then
+    # Rows = data.train_batch_size x trainer.total_training_steps of the config the training composes.
     # shellcheck disable=SC2086
     stage "iter_${k}_challenger_prompts" -- "$PYTHON" "$root/scripts/challenger_prompts.py" \
-      --output "$it/challenger_prompts.parquet" --rows "$CHALLENGER_PROMPT_ROWS" $PROMPT_ARGS
+      --output "$it/challenger_prompts.parquet" $PROMPT_ARGS --config-name rzero_challenger \
+      trainer.total_training_steps="$CHALLENGER_STEPS" $CHALLENGER_OVERRIDES
     train_command challenger "iter${k}_challenger" "$challenger" "$it/challenger_prompts.parquet" \
       "$CHALLENGER_STEPS" "$it/challenger_checkpoints" "$CHALLENGER_GPUS" \
       "reward.custom_reward_function.reward_kwargs.solver_urls='@SOLVER_URLS@'

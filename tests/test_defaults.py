@@ -72,7 +72,8 @@ def _defaults(function) -> dict:
 
 
 @pytest.mark.parametrize(
-    ("config_name", "function"), [("rzero_challenger", challenger_compute_score), ("rzero_solver", solver_compute_score)]
+    ("config_name", "function"),
+    [("rzero_challenger", challenger_compute_score), ("rzero_solver", solver_compute_score)],
 )
 def test_the_reward_kwargs_in_the_yaml_are_the_reward_functions_defaults(config_name, function):
     """The yaml lists the reward function's keyword arguments so that a run script can override them;
@@ -107,3 +108,42 @@ def test_the_vllm_memory_share():
     """As before the move: 0.85 per GPU engine; 0.25 on CPU, split over the engines that share the memory."""
     assert inference_defaults.VLLM_MEMORY_SHARE == {"cpu": 0.25, "cuda": 0.85}
     assert vllm_memory_share("cuda", 4) == 0.85 and vllm_memory_share("cpu", 2) == 0.125
+
+
+def _challenger_prompts_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("challenger_prompts", ROOT / "scripts" / "challenger_prompts.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_challenger_prompt_rows_follow_the_composed_config(tmp_path):
+    """The loop no longer computes batch × steps by hand: the prompts stage composes the training's config."""
+    import pyarrow.parquet as pq
+
+    script = _challenger_prompts_script()
+    output = tmp_path / "prompts.parquet"
+    script.main(["--output", str(output), "--config-name", "rzero_challenger", "trainer.total_training_steps=3",
+                 "data.train_batch_size=4", "+device=cpu"])  # fmt: skip
+    assert pq.read_table(output).num_rows == 12
+    assert script.composed_rows("rzero_challenger", []) == 128 * 5  # the paper's batch and steps
+    script.main(["--output", str(output), "--rows", "7", "--format-example"])
+    assert pq.read_table(output).num_rows == 7
+    with pytest.raises(SystemExit):
+        script.main(["--output", str(output), "--rows", "7", "data.train_batch_size=4"])  # overrides need a config
+
+
+@pytest.mark.parametrize(("script", "rows"), [("run_qwen3_4b.sh", 128 * 5), ("run_smollm2_cpu.sh", 4 * 3)])
+def test_the_loop_derives_the_prompt_rows_from_the_challenger_training(script, rows, tmp_path):
+    """The prompts stage of a planned run composes to the batch × steps of the Challenger training it feeds."""
+    from tests.test_recipe_config import planned_commands
+
+    commands = planned_commands(script, tmp_path)
+    prompts = next(c for c in commands if c[1].endswith("scripts/challenger_prompts.py"))
+    training = next(c for c in commands if "--config-name" in c and "rzero_challenger" in c and c is not prompts)
+    position = prompts.index("--config-name")
+    assert _challenger_prompts_script().composed_rows(prompts[position + 1], prompts[position + 2 :]) == rows
+    config = compose_recipe("rzero_challenger", training[training.index("--config-name") + 2 :])
+    assert config.data.train_batch_size * config.trainer.total_training_steps == rows

@@ -66,6 +66,15 @@ def write_rl_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
         pq.write_table(pa.Table.from_pylist(rows, schema=schema), temporary)
 
 
+def challenger_prompt_count(config: Any) -> int:
+    """How many prompts a Challenger training of the composed `config` reads: `data.train_batch_size`
+    per step × `trainer.total_training_steps` (e.g. 128 × 5 = 640), each row once."""
+    steps = config.trainer.total_training_steps
+    if steps is None:
+        raise ValueError("trainer.total_training_steps is not set: the Challenger's prompt rows are batch × steps")
+    return config.data.train_batch_size * steps
+
+
 def challenger_prompt_rows(count: int, format_example: bool = False) -> list[dict[str, Any]]:
     """`count` copies of the fixed Challenger prompt (one per Challenger rollout group)."""
     return [

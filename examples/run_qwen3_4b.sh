@@ -50,7 +50,9 @@ benchmarks="math500 gsm8k amc23 minerva olympiadbench aime24 aime25 mmlu_pro sup
 gold_items=${GOLD_ITEMS:-200}     # MATH-500 questions labelled each iteration: pseudo-label accuracy
 export EVAL_ARGS="$stage_engines --benchmarks $benchmarks --max-tokens $max_response_length \
 ${data_dir:+--data-dir $data_dir}"
-export GOLD_LABEL_ARGS="--benchmark math500 --limit $gold_items ${data_dir:+--data-dir $data_dir} $LABEL_ARGS"
+gold_chunk=$(((gold_items + solver_gpus_per_node - 1) / solver_gpus_per_node))  # a chunk per engine
+export GOLD_LABEL_ARGS="--benchmark math500 --limit $gold_items --chunk-size $gold_chunk \
+${data_dir:+--data-dir $data_dir} $LABEL_ARGS"
 
 # verl settings shared by both roles (one per line)
 common="

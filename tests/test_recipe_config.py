@@ -152,3 +152,5 @@ def test_gpu_examples_spread_inference_stages_over_every_gpu(script, tmp_path):
         arguments = vars(build_parser(stages[Path(command[1]).name]).parse_args(command[2:]))
         assert arguments["device"] == "cuda" and arguments["gpu_ids"] == [str(gpu) for gpu in range(8)], command
         assert arguments["replicas"] * arguments["tensor_parallel_size"] == 8, command
+        if arguments.get("gold"):  # the 200-question gold slice: a chunk for each of the 8 engines
+            assert arguments["limit"] / arguments["chunk_size"] == 8, command

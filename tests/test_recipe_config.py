@@ -7,7 +7,7 @@ from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
-from recipe.rzero.rzero_ray_trainer import check_rzero_config
+from recipe.rzero.config_checks import check_rzero_config
 from tests.helpers import ROOT
 
 CONFIG_DIR = str(ROOT / "recipe" / "rzero" / "config")

@@ -164,3 +164,10 @@ def test_cpu_example_plan_composes_and_chains(flags, tmp_path):
         produced |= {arguments[key] for key in ("--output",) if key in arguments}
         if "trainer.default_local_dir" in arguments:
             produced.add(arguments["trainer.default_local_dir"] + "/model")
+
+
+def test_the_trl_path_imports_no_verl():
+    """Issue 15: the TRL engine's entry point and engine load neither verl nor its trainer."""
+    code = "import sys, recipe.rzero.main_trl, recipe.rzero.trl_engine; print(sorted(m for m in sys.modules if m.split('.')[0] == 'verl'))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

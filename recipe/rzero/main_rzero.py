@@ -18,7 +18,8 @@ from verl.trainer.ppo.utils import need_critic, need_reference_policy
 from verl.utils.config import validate_config
 from verl.utils.device import auto_set_device
 
-from .rzero_ray_trainer import RayRZeroTrainer, check_rzero_config
+from .config_checks import check_rzero_config
+from .rzero_ray_trainer import RayRZeroTrainer
 
 
 class RZeroTaskRunner(BaseTaskRunner):

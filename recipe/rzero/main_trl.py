@@ -12,7 +12,7 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
-from .rzero_ray_trainer import check_rzero_config
+from .config_checks import check_rzero_config
 from .trl_engine import train
 
 

@@ -19,28 +19,7 @@ from verl.trainer.ppo.ray_trainer import RayPPOTrainer
 
 from rzero_rewards import parse_challenger_output, score_challenger_batch
 
-
-def check_rzero_config(config: DictConfig) -> None:
-    """Fail early, naming the key, on settings under which R-Zero cannot run as specified."""
-    role = config.rzero.role
-    if role not in ("challenger", "solver"):
-        raise ValueError(f"rzero.role must be 'challenger' or 'solver', got {role!r}")
-    if role != "challenger":
-        return
-    reward_model = config.reward.reward_model
-    solver_urls = config.reward.custom_reward_function.reward_kwargs.get("solver_urls")
-    if not reward_model.enable and not solver_urls:
-        raise ValueError(
-            "the Challenger's reward needs a Solver: set reward.custom_reward_function.reward_kwargs.solver_urls "
-            "or reward.reward_model.enable=true with reward.reward_model.model_path"
-        )
-    if reward_model.enable and not reward_model.enable_resource_pool:
-        raise ValueError(
-            "serve the Solver on its own resource pool (reward.reward_model.enable_resource_pool=true): the "
-            "repetition penalty needs rewards computed during rollout, which verl's colocated mode does not do"
-        )
-    if not config.trainer.balance_batch:
-        raise ValueError("trainer.balance_batch must stay true: the Challenger's batch rewards are applied there")
+from .config_checks import check_rzero_config
 
 
 def apply_challenger_batch_rewards(

@@ -1,7 +1,7 @@
 """Ask the served Solver m answers per question and turn them into a pseudo-label and p̂.
 
 This is what the Challenger's reward calls during Challenger training (verl's async reward loop
-or TRL), and what the `label` stage can use instead of an in-process engine. Requests go to the
+or TRL; the `label` stage runs its own engines, `replicas.py`). Requests go to the
 OpenAI-compatible `/v1/chat/completions` endpoint with `n = m`, spread round-robin over replicas,
 with bounded concurrency, a per-request timeout and retries with exponential backoff.
 """

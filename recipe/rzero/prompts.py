@@ -7,6 +7,8 @@ almost never write `<question>` blocks or `\\boxed{}` answers, which leaves ever
 
 from __future__ import annotations
 
+from rzero_rewards.code import CodeTask, proposer_prompt, solver_prompt
+
 SOLVER_SYSTEM_PROMPT = "Please reason step by step, and put your final answer within \\boxed{}."
 
 CHALLENGER_SYSTEM_PROMPT = (
@@ -60,3 +62,14 @@ def challenger_messages(format_example: bool = False) -> list[dict[str, str]]:
     request = {"role": "user", "content": CHALLENGER_USER_PROMPT}
     example = [request, {"role": "assistant", "content": CHALLENGER_EXAMPLE}]
     return [{"role": "system", "content": CHALLENGER_SYSTEM_PROMPT}, *(example if format_example else []), request]
+
+
+def code_proposer_messages(task_type: str, references: list[CodeTask] = ()) -> list[dict[str, str]]:
+    """The chat in which the Challenger proposes a code task of `task_type` (deduction or abduction:
+    a program and one input), after `references` (past valid tasks; none in the first iteration)."""
+    return [{"role": "user", "content": proposer_prompt(task_type, list(references))}]
+
+
+def code_solver_messages(task: CodeTask, task_type: str) -> list[dict[str, str]]:
+    """The chat in which the Solver answers a code task: predict the output (deduction) or an input (abduction)."""
+    return [{"role": "user", "content": solver_prompt(task, task_type)}]

@@ -8,14 +8,18 @@ done here; the Challenger's repetition penalty needs the whole rollout batch and
   (through verl's reward-model router when `reward.reward_model.enable=True`, else the URLs in
   `solver_urls`); return the uncertainty reward, or `format_penalty` for a malformed output.
 - `solver_compute_score`: 1.0 if the boxed answer equals the pseudo-label (`ground_truth`).
+- `code_solver_compute_score` (`TASK=code`): 1.0 if the executor verifies the Solver's answer to
+  the code task in `ground_truth` (rows of `rl_data.code_solver_row`).
 """
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
 from rzero_rewards import parse_challenger_output, solver_reward, uncertainty_reward
+from rzero_rewards.code import check_answers, parse_solver_answer, solve_reward, task_from_record
 
 from .inference_defaults import MAX_TOKENS, SOLVER_SAMPLES
 from .solver_client import SolverClient, SolverClientConfig
@@ -99,3 +103,21 @@ def solver_compute_score(
     """The Solver's reward: agreement of its last `\\boxed{}` answer with the pseudo-label."""
     score = solver_reward(solution_str, ground_truth, last_number_fallback)
     return {"score": score, "acc": score}
+
+
+def code_solver_compute_score(
+    data_source: str,
+    solution_str: str,
+    ground_truth: str,
+    extra_info: dict | None = None,
+    **_: Any,
+) -> dict[str, float]:
+    """The Solver's verified reward on a code task (AZR Eq. 5): 1 when the answer in its last block
+    (```output for deduction, ```input for abduction) is right by execution in the sandbox, else 0.
+    `ground_truth` is the task as JSON (`rl_data.code_solver_row`); `answered` is 0 for a response
+    without the block."""
+    record = json.loads(ground_truth)
+    answer = parse_solver_answer(solution_str, record["task_type"])
+    (correct,) = check_answers([(record["task_type"], task_from_record(record), answer)])
+    score = solve_reward(correct)
+    return {"score": score, "acc": score, "answered": float(answer is not None)}

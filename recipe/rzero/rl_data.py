@@ -10,10 +10,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rzero_rewards.code import task_from_record, task_record
+
 from .artifacts import atomic_path
-from .prompts import challenger_messages, solver_messages
+from .prompts import challenger_messages, code_solver_messages, solver_messages
 
 SOLVER_DATA_SOURCE = "rzero_solver"
+CODE_SOLVER_DATA_SOURCE = "rzero_code_solver"
 CHALLENGER_DATA_SOURCE = "rzero_challenger"
 
 
@@ -31,6 +34,29 @@ def solver_row(index: int, record: dict[str, Any], format_example: bool = False)
             "votes": json.dumps(record["counts"], ensure_ascii=False),
             "origin": record["origin"],
             "gold": json.dumps(record["gold"], ensure_ascii=False) if record["gold"] else None,
+        },
+    }
+
+
+def code_solver_row(index: int, record: dict[str, Any]) -> dict[str, Any]:
+    """One verl RL parquet row of a code task (from `label-code`): the Solver's prompt of its type;
+    the ground truth is the task as JSON (`task_type`, `program`, `input`, `output`,
+    `allowed_imports`), which `reward_fn.code_solver_compute_score` verifies answers against. In
+    `extra_info`, `p_hat` holds the verified success rate s̄ and `votes` the m verdicts."""
+    task = task_from_record(record)
+    truth = json.dumps({"task_type": record["task_type"], **task_record(task)})
+    return {
+        "data_source": CODE_SOLVER_DATA_SOURCE,
+        "prompt": code_solver_messages(task, record["task_type"]),
+        "ability": "code",
+        "reward_model": {"style": "rule", "ground_truth": truth},
+        "extra_info": {
+            "index": index,
+            "question_id": record["id"],
+            "p_hat": record["success_rate"],
+            "votes": json.dumps(record["correct"]),
+            "origin": record["origin"],
+            "gold": None,
         },
     }
 

@@ -22,9 +22,12 @@ from .tasks import (
     InductionTask,
     Validation,
     check_abductions,
+    check_answers,
     check_deduction,
     check_inductions,
     make_induction_tasks,
+    task_from_record,
+    task_record,
     validate_tasks,
 )
 
@@ -38,6 +41,7 @@ __all__ = [
     "Limits",
     "Validation",
     "check_abductions",
+    "check_answers",
     "check_deduction",
     "check_inductions",
     "check_program",
@@ -54,5 +58,7 @@ __all__ = [
     "run_functions",
     "solve_reward",
     "solver_prompt",
+    "task_from_record",
+    "task_record",
     "validate_tasks",
 ]

@@ -188,3 +188,43 @@ def check_inductions(answers: list[tuple[InductionTask, str | None]], *, limits:
         expected = [ast.literal_eval(output) for _, output in task.hidden]
         results.append(all(run.ok and run.value == value for run, value in zip(runs, expected)))
     return results
+
+
+def check_answers(answers: list[tuple[str, CodeTask, str | None]], *, limits: Limits = Limits()) -> list[bool]:
+    """For each `(task_type, task, answer)`: whether the executor verifies the answer, a deduction's
+    predicted output (`check_deduction`) or an abduction's predicted input (`check_abductions`, all
+    of them in one batch). Missing answers (None) are wrong.
+
+    >>> task = CodeTask("def f(a):\\n    return a % 7", "100", "2")
+    >>> check_answers([("deduction", task, "2"), ("abduction", task, "9"), ("abduction", task, None)])
+    [True, True, False]
+    """
+    unknown = {task_type for task_type, _, _ in answers} - {"deduction", "abduction"}
+    if unknown:
+        raise ValueError(f"check_answers checks deduction and abduction answers, not {sorted(unknown)}")
+    abductions = [(task, answer) for task_type, task, answer in answers if task_type == "abduction"]
+    verdicts = iter(check_abductions(abductions, limits=limits))
+    return [
+        next(verdicts) if task_type == "abduction" else check_deduction(task, answer)
+        for task_type, task, answer in answers
+    ]
+
+
+def task_record(task: CodeTask) -> dict[str, object]:
+    """A task as JSON-ready fields (`program`, `input`, `output`, `allowed_imports` sorted);
+    `task_from_record` reads it back."""
+    return {"program": task.program, "input": task.input, "output": task.output,
+            "allowed_imports": sorted(task.allowed_imports)}  # fmt: skip
+
+
+def task_from_record(record: dict) -> CodeTask:
+    """The `CodeTask` of a record written by `task_record` (extra keys are ignored); raises
+    ValueError naming a missing or non-string field."""
+    for key in ("program", "input", "output"):
+        if not isinstance(record.get(key), str):
+            raise ValueError(f"a code task needs a string {key!r}")
+    allowed = record.get("allowed_imports")
+    return CodeTask(
+        record["program"], record["input"], record["output"],
+        ALLOWED_IMPORTS if allowed is None else frozenset(allowed),
+    )  # fmt: skip

@@ -26,6 +26,15 @@ def embedded_model() -> str:
 
 
 @pytest.fixture(scope="session")
+def coder_model(tmp_path_factory) -> Path:
+    """Qwen2.5-Coder-0.5B-Instruct: downloaded, assembled, hash-checked and converted once per session
+    into a fresh cache (about a minute), so that the real path is tested on every run."""
+    from recipe.rzero.models import prepare_embedded_model
+
+    return prepare_embedded_model(tmp_path_factory.mktemp("cache"), name="qwen2.5-coder-0.5b")
+
+
+@pytest.fixture(scope="session")
 def infer_python() -> str:
     """The interpreter of the environment with vLLM (scripts/test.sh exports it)."""
     python = os.environ.get("RZERO_INFER_PYTHON")

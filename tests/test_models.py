@@ -1,8 +1,8 @@
 """The embedded models' conversion and model-reference checks.
 
 SmolLM2 comes from the machine's cache (`embedded_model`); the coder model is converted for real
-from its six wheels into a fresh cache once per module (about a minute), and every coder test uses
-that one conversion.
+from its six wheels into a fresh cache once per session (about a minute, conftest's `coder_model`),
+and every coder test, the code stages' included, uses that one conversion.
 """
 
 import ast
@@ -21,12 +21,6 @@ from recipe.rzero.models import EMBEDDED_MODELS, END_OF_TURN, check_model_refere
 from rzero_rewards.code import run_function
 
 CODER = "qwen2.5-coder-0.5b"
-
-
-@pytest.fixture(scope="module")
-def coder_model(tmp_path_factory) -> Path:
-    """Qwen2.5-Coder-0.5B-Instruct: downloaded, assembled, checked and converted here, not cached."""
-    return prepare_embedded_model(tmp_path_factory.mktemp("cache"), name=CODER)
 
 
 def check_chat_checkpoint(checkpoint: Path, name: str, min_bytes: int) -> None:

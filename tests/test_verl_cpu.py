@@ -48,7 +48,7 @@ DEVICE_KEYS = (
 # Sizes for a 135M model on 2 cores (the GPU examples: 1024 + 4096 tokens, 128 prompts per step).
 SIZES = {
     "data.max_prompt_length": "384",
-    "data.max_response_length": "48",
+    "data.max_response_length": "80",  # a well-formed Challenger output takes 35-70 tokens (48: none of 16, once)
     "data.train_batch_size": "2",
     "actor_rollout_ref.actor.ppo_max_token_len_per_gpu": "2048",
     "actor_rollout_ref.ref.log_prob_max_token_len_per_gpu": "2048",

@@ -40,7 +40,35 @@ from ..rl_data import solver_row, write_rl_parquet
 
 
 @dataclass(kw_only=True)
-class LabelConfig(EngineConfig):
+class SolverSamplingConfig(EngineConfig):
+    """The Solver's m sampled answers per item and the band that keeps an item: the settings both
+    labelling stages share (`label`: p̂ of the majority vote; `label-code`: the verified s̄)."""
+
+    samples: int = field(default=SOLVER_SAMPLES, metadata={"help": "Solver answers per item (m)"})
+    temperature: float = field(default=1.0, metadata={"help": "sampling temperature"})
+    top_p: float = field(default=1.0, metadata={"help": "nucleus sampling"})
+    top_k: int = field(default=-1, metadata={"help": "top-k sampling; -1 disables it"})
+    max_tokens: int = field(default=MAX_TOKENS, metadata={"help": "longest Solver answer"})
+    seed: int = field(default=0, metadata={"help": "base seed; item i uses a seed derived from (seed, i)"})
+    low: float = field(default=P_HAT_BAND[0], metadata={"help": "keep items with p-hat (s-bar) >= low"})
+    high: float = field(default=P_HAT_BAND[1], metadata={"help": "keep items with p-hat (s-bar) <= high"})
+    chunk_size: int = field(default=256, metadata={"help": "items per resumable chunk"})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.samples < 1 or self.chunk_size < 1:
+            raise ValueError("samples and chunk_size must be positive")
+        if not 0.0 <= self.low <= self.high <= 1.0:
+            raise ValueError(f"need 0 <= low <= high <= 1, got low={self.low}, high={self.high}")
+
+    def sampling(self) -> dict[str, Any]:
+        """vLLM `SamplingParams` keywords of one item's m answers (its seed added per request)."""
+        return {"n": self.samples, "temperature": self.temperature, "top_p": self.top_p, "top_k": self.top_k,
+                "max_tokens": self.max_tokens}  # fmt: skip
+
+
+@dataclass(kw_only=True)
+class LabelConfig(SolverSamplingConfig):
     """Parameters of `label` (defaults: the paper's m = 10, T = 1.0, keep 3..7 of 10)."""
 
     output: Path = field(metadata={"help": "verl RL parquet of kept questions (votes and stats beside it)"})
@@ -49,18 +77,9 @@ class LabelConfig(EngineConfig):
     data_dir: Path | None = field(default=None, metadata={"help": "local benchmark files; default: the hub"})
     limit: int | None = field(default=None, metadata={"help": "label only the first N questions"})
     gold: bool = field(default=False, metadata={"help": "require real answers and report pseudo-label accuracy"})
-    samples: int = field(default=SOLVER_SAMPLES, metadata={"help": "Solver answers per question (m)"})
-    temperature: float = field(default=1.0, metadata={"help": "sampling temperature"})
-    top_p: float = field(default=1.0, metadata={"help": "nucleus sampling"})
-    top_k: int = field(default=-1, metadata={"help": "top-k sampling; -1 disables it"})
-    max_tokens: int = field(default=MAX_TOKENS, metadata={"help": "longest Solver answer"})
-    seed: int = field(default=0, metadata={"help": "base seed; question i uses a seed derived from (seed, i)"})
-    low: float = field(default=P_HAT_BAND[0], metadata={"help": "keep questions with p-hat >= low"})
-    high: float = field(default=P_HAT_BAND[1], metadata={"help": "keep questions with p-hat <= high"})
     filter: bool = field(default=True, metadata={"help": "apply the p-hat band (--no-filter keeps every labelled one)"})
     format_example: bool = field(default=False, metadata={"help": FORMAT_EXAMPLE_HELP})
     last_number_fallback: bool = field(default=False, metadata={"help": LAST_NUMBER_HELP})
-    chunk_size: int = field(default=256, metadata={"help": "questions per resumable chunk"})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -68,10 +87,6 @@ class LabelConfig(EngineConfig):
             raise ValueError("give exactly one of --questions and --benchmark")
         if self.questions is not None and not Path(self.questions).is_file():
             raise FileNotFoundError(f"question file {self.questions} does not exist")
-        if self.samples < 1 or self.chunk_size < 1:
-            raise ValueError("samples and chunk_size must be positive")
-        if not 0.0 <= self.low <= self.high <= 1.0:
-            raise ValueError(f"need 0 <= low <= high <= 1, got low={self.low}, high={self.high}")
 
 
 def votes_path(output: Path) -> Path:
@@ -147,13 +162,7 @@ def run_label(config: LabelConfig) -> dict[str, Any]:
         print(f"[label] {config.output} is up to date")
         return json.loads(stats_path(config.output).read_text())
     questions = load_questions(config)
-    sampling = {
-        "n": config.samples,
-        "temperature": config.temperature,
-        "top_p": config.top_p,
-        "top_k": config.top_k,
-        "max_tokens": config.max_tokens,
-    }
+    sampling = config.sampling()
     store = ChunkStore(
         config.output.with_name(config.output.name + ".chunks"),
         {"params": params, **manifest.inputs},

@@ -23,44 +23,30 @@ from rzero_rewards import in_band
 from rzero_rewards.code import check_answers, parse_solver_answer, task_from_record
 
 from ..artifacts import file_digest, read_jsonl, request_seed, stats_path, write_json, write_jsonl
-from ..engine import EngineConfig
-from ..inference_defaults import MAX_TOKENS, P_HAT_BAND, SOLVER_SAMPLES
 from ..prompts import code_solver_messages
 from ..replicas import ChunkJob
 from ..rl_data import code_solver_row, write_rl_parquet
 from .chunked import ChunkedStage
 from .generate_code import PROPOSED_TYPES
+from .label import SolverSamplingConfig
 
 
 @dataclass(kw_only=True)
-class LabelCodeConfig(EngineConfig):
+class LabelCodeConfig(SolverSamplingConfig):
     """Parameters of `label-code` (defaults: m = 10, T = 1.0, keep s̄ in R-Zero's band [0.3, 0.7])."""
 
     output: Path = field(metadata={"help": "verl RL parquet of kept tasks (verdicts and stats beside it)"})
     tasks: Path = field(metadata={"help": "JSONL of code tasks (from generate-code)"})
     limit: int | None = field(default=None, metadata={"help": "label only the first N tasks"})
-    samples: int = field(default=SOLVER_SAMPLES, metadata={"help": "Solver answers per task (m)"})
-    temperature: float = field(default=1.0, metadata={"help": "sampling temperature"})
-    top_p: float = field(default=1.0, metadata={"help": "nucleus sampling"})
-    top_k: int = field(default=-1, metadata={"help": "top-k sampling; -1 disables it"})
-    max_tokens: int = field(default=MAX_TOKENS, metadata={"help": "longest Solver answer"})
-    seed: int = field(default=0, metadata={"help": "base seed; task i uses a seed derived from (seed, i)"})
     keep: Literal["band", "learnable", "all"] = field(
         default="band",
         metadata={"help": "band: low <= s-bar <= high (R-Zero); learnable: 0 < s-bar < 1 (AZR); all: every task"},
     )
-    low: float = field(default=P_HAT_BAND[0], metadata={"help": "with --keep band: keep tasks with s-bar >= low"})
-    high: float = field(default=P_HAT_BAND[1], metadata={"help": "with --keep band: keep tasks with s-bar <= high"})
-    chunk_size: int = field(default=256, metadata={"help": "tasks per resumable chunk"})
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not Path(self.tasks).is_file():
             raise FileNotFoundError(f"task file {self.tasks} does not exist")
-        if self.samples < 1 or self.chunk_size < 1:
-            raise ValueError("samples and chunk_size must be positive")
-        if not 0.0 <= self.low <= self.high <= 1.0:
-            raise ValueError(f"need 0 <= low <= high <= 1, got low={self.low}, high={self.high}")
 
 
 def verdicts_path(output: Path) -> Path:
@@ -149,13 +135,7 @@ def run_label_code(config: LabelCodeConfig) -> dict[str, Any]:
         return stats
     tasks = load_tasks(config)
     store = stage.open(len(tasks), config.chunk_size)
-    sampling = {
-        "n": config.samples,
-        "temperature": config.temperature,
-        "top_p": config.top_p,
-        "top_k": config.top_k,
-        "max_tokens": config.max_tokens,
-    }
+    sampling = config.sampling()
 
     def job(index: int) -> ChunkJob:
         start, end = store.span(index)

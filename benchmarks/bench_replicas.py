@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from recipe.rzero.models import prepare_embedded_model
+from recipe.rzero.embedded_models import prepare_embedded_model
 from recipe.rzero.stages.label import LabelConfig, run_label, votes_path
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks"

@@ -4,7 +4,7 @@
 SmolLM2): (a) through `SolverService` + `SolverClient` (vLLM), (b) with transformers `generate`
 (`num_return_sequences = m`, several questions per batch, same dtype as vLLM). Reports questions/s
 and generated tokens/s for both and the ratio; target ≥ 5×. Run in the infer environment, after
-`scripts/prepare_model.py --model NAME` converted the model in the train environment:
+`rzero prepare-model --model NAME` converted the model in the train environment:
 
     python -m benchmarks.bench_solver [--model qwen2.5-coder-0.5b] [--questions 32] [--samples 10]
         [--max-tokens 256] [--replicas 2] [--compiled] [--service-only]
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from benchmarks.question_batches import near_duplicate_batch
-from recipe.rzero.models import DEFAULT_MODEL, EMBEDDED_MODELS, prepare_embedded_model
+from recipe.rzero.embedded_models import DEFAULT_MODEL, EMBEDDED_MODELS, prepare_embedded_model
 from recipe.rzero.prompts import solver_messages
 from recipe.rzero.solver_client import SolverClient, SolverClientConfig
 from recipe.rzero.solver_service import SolverService, SolverServiceConfig

@@ -3,7 +3,7 @@
 # Challenger GRPO on GPUs 0-3 while GPUs 4-7 serve the Solver (4 vLLM replicas),
 # then question generation, labelling (8 vLLM engines) and Solver GRPO on all 8 GPUs. The base model and every
 # Solver are evaluated on the paper's ten benchmarks, and each iteration's pseudo-labels are checked
-# on a gold slice of MATH-500; `scripts/report.py` puts the scores beside the paper's.
+# on a gold slice of MATH-500; `rzero report` puts the scores beside the paper's.
 #   bash examples/run_qwen3_4b.sh [--dry-run] [--no-eval]
 # Multi-node: set NNODES and start Ray across the nodes first (verl's trainer.nnodes).
 set -xeuo pipefail
@@ -37,12 +37,11 @@ stage_tp=${STAGE_TP:-1}           # one engine per GPU: Qwen3-4B/8B fit on one
 stage_engines="--device cuda --gpu-ids ${TRAIN_GPUS//,/ } --tensor-parallel-size $stage_tp \
 --replicas $((solver_gpus_per_node / stage_tp))"
 
-# Stage budgets (the defaults of generate/label are the paper's N = 8000, m = 10)
-export CHALLENGER_STEPS=5
-export SOLVER_STEPS=15
+# Stage budgets: the defaults of generate/label are the paper's N = 8000 (stages/generate.py), m = 10 (inference_defaults.py),
+# and of the trainings its 5 Challenger and 15 Solver steps (recipe/rzero/config)
 export SERVE_ARGS="--replicas $serving_replicas --max-model-len $((max_prompt_length + max_response_length))"
-export GENERATE_ARGS="$stage_engines --num-questions 8000 --max-model-len $((max_prompt_length + max_response_length))"
-export LABEL_ARGS="$stage_engines --samples 10 --max-model-len $((max_prompt_length + max_response_length))"
+export GENERATE_ARGS="$stage_engines --max-model-len $((max_prompt_length + max_response_length))"
+export LABEL_ARGS="$stage_engines --max-model-len $((max_prompt_length + max_response_length))"
 
 # Evaluation (the paper's protocol: greedy, mean@32 at T = 0.6 for AIME and AMC; `--no-eval` skips it)
 data_dir=${DATA_DIR:-}            # local benchmark files (shared/data/benchmarks); default: the Hugging Face ids

@@ -25,7 +25,7 @@ data_dir=${DATA_DIR:-$root/../shared/data/benchmarks}
 eval "export $(bash "$root/scripts/setup_envs.sh" | tr '\n' ' ')"
 export ENGINE=${ENGINE:-trl} ITERATIONS=${ITERATIONS:-1}  # verl: verl's own trainer on CPU (+device=cpu)
 export PYTHON=$RZERO_TRAIN_PYTHON INFER_PYTHON=$RZERO_INFER_PYTHON
-export BASE_MODEL=${BASE_MODEL:-$("$PYTHON" "$root/scripts/prepare_model.py")}
+export BASE_MODEL=${BASE_MODEL:-$(cd "$root" && "$PYTHON" -m recipe.rzero prepare-model)}
 
 # Budgets (override any of them from the environment for a shorter or longer run)
 challenger_steps=${CHALLENGER_STEPS:-3}
@@ -37,7 +37,6 @@ reward_samples=${REWARD_SAMPLES:-4}  # m inside the Challenger's reward
 gold_items=${GOLD_ITEMS:-16}      # GSM8K questions labelled each iteration for the pseudo-label accuracy
 eval_items=${EVAL_ITEMS:-32}
 challenger_temperature=${CHALLENGER_TEMPERATURE:-0.7}  # the paper's 1.0 gives this model almost no signal
-export CHALLENGER_STEPS=$challenger_steps SOLVER_STEPS=$solver_steps
 
 context="--max-model-len 2048"
 export PROMPT_ARGS="--format-example"
@@ -64,6 +63,7 @@ trainer.max_actor_ckpt_to_keep=1
 "
 fi
 export CHALLENGER_OVERRIDES="$common
+trainer.total_training_steps=$challenger_steps
 data.max_response_length=128
 actor_rollout_ref.rollout.temperature=$challenger_temperature
 reward.custom_reward_function.reward_kwargs.samples=$reward_samples
@@ -72,6 +72,7 @@ reward.custom_reward_function.reward_kwargs.solver_format_example=true
 reward.custom_reward_function.reward_kwargs.solver_last_number_fallback=true
 "
 export SOLVER_OVERRIDES="$common
+trainer.total_training_steps=$solver_steps
 data.max_response_length=192
 reward.custom_reward_function.reward_kwargs.last_number_fallback=true
 "

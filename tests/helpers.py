@@ -1,4 +1,4 @@
-"""Helpers the tests share: repository paths and running the stage scripts."""
+"""Helpers the tests share: repository paths and running `rzero` commands."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARK_DIR = ROOT.parent / "shared" / "data" / "benchmarks"
 
 
-def run_script(
-    python: str, script: str, *args: str, check: bool = True, env: dict[str, str] | None = None
+def run_command(
+    python: str, command: str, *args: str, check: bool = True, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
-    """Run `scripts/<script>` with `python` from the repository root (`env`: extra variables), capturing its output."""
+    """Run `rzero <command>` (`python -m recipe.rzero`) from the repository root (`env`: extra variables),
+    capturing its output."""
     result = subprocess.run(
-        [python, str(ROOT / "scripts" / script), *map(str, args)],
+        [python, "-m", "recipe.rzero", command, *map(str, args)],
         cwd=ROOT,
         env=os.environ | env if env else None,
         capture_output=True,
@@ -23,5 +24,5 @@ def run_script(
         timeout=1800,
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"{script} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
+        raise AssertionError(f"rzero {command} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
     return result

@@ -20,7 +20,7 @@ from recipe.rzero.reward_fn import code_solver_compute_score
 from recipe.rzero.stages.generate_code import failure_kind
 from recipe.rzero.stages.label_code import LabelCodeConfig, is_kept
 from rzero_rewards.code import check_answers, task_from_record, validate_tasks
-from tests.helpers import ROOT, run_script
+from tests.helpers import ROOT, run_command
 
 pytestmark = pytest.mark.vllm
 
@@ -43,7 +43,7 @@ def generated(coder_model, infer_python, tmp_path_factory):
     output = directory / "tasks.jsonl"
     args = ["--model", coder_model, "--output", output, "--num-tasks", 6, "--chunk-size", 3,
             "--max-tokens", 384, *SMALL]  # fmt: skip
-    command = [infer_python, str(ROOT / "scripts" / "generate_code.py"), *map(str, args)]
+    command = [infer_python, "-m", "recipe.rzero", "generate-code", *map(str, args)]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)  # fmt: skip
     chunk = directory / "tasks.jsonl.chunks" / "chunk_00000.jsonl"
@@ -55,8 +55,8 @@ def generated(coder_model, infer_python, tmp_path_factory):
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert not output.exists()
-    run_script(infer_python, "generate_code.py", *args)
-    again = run_script(infer_python, "generate_code.py", *args)
+    run_command(infer_python, "generate-code", *args)
+    again = run_command(infer_python, "generate-code", *args)
     return {"output": output, "first_chunk": first_chunk, "again": again.stdout, "model": str(coder_model)}
 
 
@@ -71,7 +71,7 @@ def labelled(generated, coder_model, infer_python, tmp_path_factory):
     output = directory / "solver.parquet"
     args = ["--model", coder_model, "--tasks", tasks, "--output", output, "--samples", 4, "--chunk-size", 3,
             "--max-tokens", 256, "--keep", "all", *SMALL]  # fmt: skip
-    run_script(infer_python, "label_code.py", *args)
+    run_command(infer_python, "label-code", *args)
     return {
         "tasks": [json.loads(line) for line in tasks.read_text().splitlines()],
         "verdicts": [json.loads(line) for line in (directory / "solver.verdicts.jsonl").read_text().splitlines()],

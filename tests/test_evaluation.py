@@ -6,7 +6,7 @@ import json
 import pytest
 
 from recipe.rzero.evaluation.datasets import BENCHMARKS
-from tests.helpers import run_script
+from tests.helpers import run_command
 
 pytestmark = pytest.mark.vllm
 
@@ -20,7 +20,7 @@ def evaluation(embedded_model, infer_python, benchmark_dir, tmp_path_factory):
     output = tmp_path_factory.mktemp("eval") / "base"
     args = ["--model", embedded_model, "--output-dir", output, "--data-dir", benchmark_dir, "--limit", 2, *SMALL]
     args += ["--replicas", 2, "--chunk-size", 2]
-    run_script(infer_python, "evaluate.py", *args)
+    run_command(infer_python, "evaluate", *args)
     return output, args
 
 
@@ -60,10 +60,10 @@ def test_code_benchmarks_use_their_own_prompts(evaluation):
 def test_rerun_skips_finished_and_refuses_other_settings(evaluation, infer_python):
     output, args = evaluation
     before = (output / "gsm8k" / "samples.jsonl").read_bytes()
-    again = run_script(infer_python, "evaluate.py", *args, "--benchmarks", "gsm8k")
+    again = run_command(infer_python, "evaluate", *args, "--benchmarks", "gsm8k")
     assert "done earlier" in again.stdout
     changed = [a if a != "24" else "16" for a in map(str, args)]
-    result = run_script(infer_python, "evaluate.py", *changed, "--benchmarks", "gsm8k", check=False)
+    result = run_command(infer_python, "evaluate", *changed, "--benchmarks", "gsm8k", check=False)
     assert result.returncode == 1 and "different" in result.stderr
     assert (output / "gsm8k" / "samples.jsonl").read_bytes() == before  # finished results kept
 
@@ -72,8 +72,8 @@ def test_compare_makes_table_and_chart(evaluation, benchmark_dir, tmp_path):
     import sys
 
     output, _ = evaluation
-    run_script(sys.executable, "evaluate_self_check.py", "--data-dir", benchmark_dir, "--output-dir", tmp_path / "ref")
-    result = run_script(sys.executable, "compare_evals.py", output, tmp_path / "ref", "--output", tmp_path / "cmp",
+    run_command(sys.executable, "self-check", "--data-dir", benchmark_dir, "--output-dir", tmp_path / "ref")
+    result = run_command(sys.executable, "compare", output, tmp_path / "ref", "--output", tmp_path / "cmp",
                         "--labels", "smollm2", "reference")  # fmt: skip
     table = (tmp_path / "cmp.md").read_text()
     assert table.strip() in result.stdout
@@ -89,13 +89,13 @@ def test_compare_makes_table_and_chart(evaluation, benchmark_dir, tmp_path):
     ],
 )
 def test_bad_inputs_fail_before_any_engine(args, message, embedded_model, infer_python, tmp_path):
-    result = run_script(infer_python, "evaluate.py", "--model", embedded_model, "--output-dir", tmp_path, *args,
+    result = run_command(infer_python, "evaluate", "--model", embedded_model, "--output-dir", tmp_path, *args,
                         check=False)  # fmt: skip
     assert result.returncode != 0 and message in result.stderr
     assert not list(tmp_path.iterdir())
 
 
 def test_missing_model_is_a_clear_error(infer_python, tmp_path):
-    result = run_script(infer_python, "evaluate.py", "--model", "/nonexistent/model", "--output-dir", tmp_path,
+    result = run_command(infer_python, "evaluate", "--model", "/nonexistent/model", "--output-dir", tmp_path,
                         check=False)  # fmt: skip
     assert result.returncode != 0 and "'/nonexistent/model' is neither a checkpoint" in result.stderr

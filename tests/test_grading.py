@@ -17,8 +17,7 @@ from recipe.rzero.evaluation.grading import (
     grade_output_prediction,
 )
 from rzero_rewards.code import CodeTask
-from tests.helpers import run_script
-
+from tests.helpers import run_command
 
 # Issue 12, kind 2: option letters in the formats models write. Priority: the last box holding an option,
 # then the last answer statement that names a letter; never a guess.
@@ -272,7 +271,7 @@ def test_humaneval_empty_response_is_unparsed():
 
 
 def test_self_check_on_the_full_local_files(benchmark_dir, tmp_path):
-    run_script(sys.executable, "evaluate_self_check.py",
+    run_command(sys.executable, "self-check",
                "--data-dir", benchmark_dir, "--output-dir", tmp_path)  # fmt: skip
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["code_average"] == 100.0
@@ -287,7 +286,7 @@ def test_self_check_on_the_full_local_files(benchmark_dir, tmp_path):
 
 
 def test_averages_over_a_subset_are_marked_partial(benchmark_dir, tmp_path):
-    run_script(sys.executable, "evaluate_self_check.py", "--data-dir", benchmark_dir, "--output-dir", tmp_path,
+    run_command(sys.executable, "self-check", "--data-dir", benchmark_dir, "--output-dir", tmp_path,
                "--benchmarks", "gsm8k", "math500")  # fmt: skip
     assert "| **math average (partial: 2 of 7)** |" in (tmp_path / "results.md").read_text()
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -298,7 +297,7 @@ def test_self_check_names_a_code_reference_that_does_not_pass(benchmark_dir, tmp
     rows = [json.loads(line) for line in (benchmark_dir / "cruxeval.jsonl").read_text().splitlines()[:3]]
     rows[1]["output"] = "'not what f returns'"
     (tmp_path / "cruxeval.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
-    result = run_script(sys.executable, "evaluate_self_check.py", "--data-dir", tmp_path, "--output-dir",
+    result = run_command(sys.executable, "self-check", "--data-dir", tmp_path, "--output-dir",
                         tmp_path / "out", "--benchmarks", "cruxeval_o", "cruxeval_i", check=False)  # fmt: skip
     assert result.returncode == 1
     assert "cruxeval_o: ids sample_1; cruxeval_i: ids sample_1" in result.stderr

@@ -17,7 +17,8 @@ import torch
 from safetensors import safe_open
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from recipe.rzero.models import EMBEDDED_MODELS, END_OF_TURN, check_model_reference, prepare_embedded_model
+from recipe.rzero.embedded_models import EMBEDDED_MODELS, END_OF_TURN, prepare_embedded_model
+from recipe.rzero.vllm_engine import check_model_reference
 from rzero_rewards.code import run_function
 
 CODER = "qwen2.5-coder-0.5b"
@@ -112,7 +113,7 @@ def test_model_references(tmp_path, embedded_model):
         check_model_reference(str(tmp_path))
     with pytest.raises(FileNotFoundError, match="solver model '/no/such/dir'"):
         check_model_reference("/no/such/dir", "solver model")
-    with pytest.raises(FileNotFoundError, match=re.escape(f"prepare_model.py --model {CODER}")):
+    with pytest.raises(FileNotFoundError, match=re.escape(f"rzero prepare-model --model {CODER}")):
         check_model_reference(CODER)
     with pytest.raises(KeyError, match="choose one of smollm2, qwen2.5-coder-0.5b"):
         prepare_embedded_model(tmp_path, name="gpt-5")

@@ -12,7 +12,7 @@ import pytest
 from recipe.rzero.artifacts import StageManifest
 from recipe.rzero.evaluation.paper import COLUMNS, REPORTED, SOURCE
 from recipe.rzero.report import kept_band
-from tests.helpers import ROOT, run_script
+from tests.helpers import ROOT, run_command
 
 TEN_BENCHMARKS = {
     "math500", "gsm8k", "amc23", "minerva", "olympiadbench", "aime24", "aime25", "mmlu_pro", "supergpqa", "bbeh",
@@ -60,14 +60,14 @@ def test_no_eval_turns_the_evaluation_stages_off(tmp_path):
 def self_check_run(benchmark_dir, tmp_path_factory):
     """A real evaluation directory: the self-check on GSM8K and MMLU-Pro."""
     output = tmp_path_factory.mktemp("self_check")
-    run_script(sys.executable, "evaluate_self_check.py", "--data-dir", benchmark_dir, "--output-dir", output,
+    run_command(sys.executable, "self-check", "--data-dir", benchmark_dir, "--output-dir", output,
                "--benchmarks", "gsm8k", "mmlu_pro")  # fmt: skip
     return output
 
 
 @pytest.mark.parametrize("model", list(REPORTED))
 def test_compare_shows_the_paper_beside_ours(model, self_check_run, tmp_path):
-    result = run_script(sys.executable, "compare_evals.py", self_check_run, "--labels", "ours",
+    result = run_command(sys.executable, "compare", self_check_run, "--labels", "ours",
                         "--paper", model, "--output", tmp_path / "cmp")  # fmt: skip
     table = (tmp_path / "cmp.md").read_text()
     assert result.stdout.strip() == table.strip()
@@ -87,7 +87,7 @@ def test_compare_shows_the_paper_beside_ours(model, self_check_run, tmp_path):
 
 
 def test_compare_rejects_an_unknown_paper_model(self_check_run, tmp_path):
-    result = run_script(sys.executable, "compare_evals.py", self_check_run, "--paper", "Llama-3-8B",
+    result = run_command(sys.executable, "compare", self_check_run, "--paper", "Llama-3-8B",
                         "--output", tmp_path / "cmp", check=False)  # fmt: skip
     assert result.returncode != 0 and "Qwen3-4B-Base" in result.stderr
 

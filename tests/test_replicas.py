@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from recipe.rzero.engine import EngineConfig, replica_environment
 from recipe.rzero.stages.generate import GenerateConfig
-from tests.helpers import run_script
+from recipe.rzero.vllm_engine import EngineConfig, replica_environment
+from tests.helpers import run_command
 
 pytestmark = pytest.mark.usefixtures("embedded_model")
 
@@ -42,6 +42,6 @@ def test_where_the_work_runs_is_not_part_of_a_stages_identity(embedded_model, tm
 @pytest.mark.vllm
 def test_a_replica_that_cannot_start_is_a_clear_error(embedded_model, infer_python, tmp_path):
     args = ["--model", embedded_model, "--output", tmp_path / "q.jsonl", "--num-questions", 2, "--replicas", 2]
-    result = run_script(infer_python, "generate.py", *args, "--max-model-len", 10**7, check=False)
+    result = run_command(infer_python, "generate", *args, "--max-model-len", 10**7, check=False)
     assert result.returncode == 1 and re.search(r"error: replica (0|1) \(cores \1\) could not start its engine", result.stderr)
     assert "max_model_len" in result.stderr and not (tmp_path / "q.jsonl").exists()

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from recipe.rzero.engine import vllm_cpu_environment
 from recipe.rzero.solver_client import SolverClient, SolverClientConfig, SolverUnavailableError
 from recipe.rzero.solver_service import SolverService, SolverServiceConfig, SolverServiceError
+from recipe.rzero.vllm_engine import vllm_cpu_environment
 from rzero_rewards import extract_boxed, majority_vote
 
 pytestmark = pytest.mark.vllm

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from recipe.rzero.prompts import SOLVER_SYSTEM_PROMPT
-from tests.helpers import ROOT, run_script
+from tests.helpers import ROOT, run_command
 
 pytestmark = pytest.mark.vllm
 
@@ -33,7 +33,7 @@ def question_file(tmp_path):
 def test_generate_writes_questions_with_provenance(embedded_model, infer_python, tmp_path):
     output = tmp_path / "questions.jsonl"
     args = ["--model", embedded_model, "--output", output, "--num-questions", 6, "--chunk-size", 3, *SMALL]
-    run_script(infer_python, "generate.py", *args)
+    run_command(infer_python, "generate", *args)
     stats = json.loads((tmp_path / "questions.stats.json").read_text())
     kept = [json.loads(line) for line in output.read_text().splitlines()]
     assert stats["samples"] == 6 and stats["malformed"] + stats["duplicates"] + stats["kept"] == 6
@@ -42,14 +42,14 @@ def test_generate_writes_questions_with_provenance(embedded_model, infer_python,
         assert record["question"] and record["challenger_answer"] and record["model"] == embedded_model
         assert {"seed", "sampling", "raw_output"} <= set(record)
     assert not (tmp_path / "questions.jsonl.chunks").exists()
-    again = run_script(infer_python, "generate.py", *args)
+    again = run_command(infer_python, "generate", *args)
     assert "up to date" in again.stdout  # a finished stage with the same inputs is a no-op
 
 
 def test_label_writes_verl_parquet_votes_and_stats(embedded_model, infer_python, question_file, tmp_path):
     output = tmp_path / "solver.parquet"
     args = ["--model", embedded_model, "--questions", question_file, "--output", output, "--samples", 4, *SMALL]
-    run_script(infer_python, "label.py", *args, "--no-filter", "--gold")
+    run_command(infer_python, "label", *args, "--no-filter", "--gold")
     votes = [json.loads(line) for line in (tmp_path / "solver.votes.jsonl").read_text().splitlines()]
     stats = json.loads((tmp_path / "solver.stats.json").read_text())
     assert [vote["id"] for vote in votes] == ["a", "b", "c"]
@@ -74,7 +74,7 @@ def test_label_writes_verl_parquet_votes_and_stats(embedded_model, infer_python,
 def test_label_on_a_benchmark_reports_pseudo_label_accuracy(embedded_model, infer_python, benchmark_dir, tmp_path):
     output = tmp_path / "gsm8k.parquet"
     args = ["--model", embedded_model, "--benchmark", "gsm8k", "--data-dir", benchmark_dir, "--limit", 4]
-    run_script(infer_python, "label.py", *args, "--output", output, "--samples", 4, "--gold", *SMALL)
+    run_command(infer_python, "label", *args, "--output", output, "--samples", 4, "--gold", *SMALL)
     stats = json.loads((tmp_path / "gsm8k.stats.json").read_text())
     assert stats["questions"] == 4
     assert "pseudo_label_accuracy" in stats and "pseudo_label_accuracy_kept" in stats
@@ -84,7 +84,7 @@ def test_label_with_a_large_seeded_batch(embedded_model, infer_python, benchmark
     """16 questions × 8 seeded samples in one batch: vLLM on CPU must not split prefills (it crashed)."""
     output = tmp_path / "big.parquet"
     args = ["--model", embedded_model, "--benchmark", "gsm8k", "--data-dir", benchmark_dir, "--limit", 16]
-    run_script(infer_python, "label.py", *args, "--output", output, "--samples", 8, "--max-tokens", 16)
+    run_command(infer_python, "label", *args, "--output", output, "--samples", 8, "--max-tokens", 16)
     assert json.loads((tmp_path / "big.stats.json").read_text())["questions"] == 16
 
 
@@ -93,7 +93,7 @@ def test_interrupted_label_resumes_without_losing_or_repeating_work(embedded_mod
     questions.write_text("".join(json.dumps({"id": str(i), "question": f"What is {i} + {i}?"}) + "\n" for i in range(6)))
     output = tmp_path / "solver.parquet"
     args = ["--model", embedded_model, "--questions", questions, "--output", output, "--samples", 2, "--chunk-size", 2]
-    command = [infer_python, str(ROOT / "scripts" / "label.py"), *map(str, args + SMALL)]
+    command = [infer_python, "-m", "recipe.rzero", "label", *map(str, args + SMALL)]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     chunk = tmp_path / "solver.parquet.chunks" / "chunk_00000.jsonl"
     deadline = time.monotonic() + 900
@@ -104,7 +104,7 @@ def test_interrupted_label_resumes_without_losing_or_repeating_work(embedded_mod
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert not output.exists()  # nothing half-written in place of the result
-    run_script(infer_python, "label.py", *args, *SMALL)
+    run_command(infer_python, "label", *args, *SMALL)
     votes = [json.loads(line) for line in (tmp_path / "solver.votes.jsonl").read_text().splitlines()]
     assert [vote["id"] for vote in votes] == [str(i) for i in range(6)]  # none lost, none twice
     assert [json.dumps(v) for v in votes[:2]] == [json.dumps(json.loads(l)) for l in first_chunk.splitlines()]
@@ -114,8 +114,8 @@ def test_malformed_question_file_is_a_clear_error(embedded_model, infer_python, 
     questions = tmp_path / "questions.jsonl"
     questions.write_text('{"question": "fine"}\n{"question": ""}\n')
     output = tmp_path / "solver.parquet"
-    result = run_script(
-        infer_python, "label.py", "--model", embedded_model, "--questions", questions, "--output", output, check=False
+    result = run_command(
+        infer_python, "label", "--model", embedded_model, "--questions", questions, "--output", output, check=False
     )
     assert result.returncode != 0
     assert "record 2 has no non-empty 'question'" in result.stderr
@@ -125,9 +125,9 @@ def test_malformed_question_file_is_a_clear_error(embedded_model, infer_python, 
 def test_changed_parameters_do_not_overwrite(embedded_model, infer_python, question_file, tmp_path):
     output = tmp_path / "solver.parquet"
     args = ["--model", embedded_model, "--questions", question_file, "--output", output, "--samples", 2, *SMALL]
-    run_script(infer_python, "label.py", *args)
+    run_command(infer_python, "label", *args)
     before = output.read_bytes()
-    result = run_script(infer_python, "label.py", *args[:-2], "--max-tokens", "40", check=False)
+    result = run_command(infer_python, "label", *args[:-2], "--max-tokens", "40", check=False)
     assert result.returncode != 0 and "different max_tokens" in result.stderr
     assert output.read_bytes() == before
 
@@ -145,7 +145,7 @@ def test_two_engine_replicas_share_the_work_survive_a_dead_replica_and_match_one
               "--format-example", "--last-number-fallback", *SMALL]  # fmt: skip  (answers extracted: votes compare texts)
     output = tmp_path / "two.parquet"
     args = [*common, "--output", output, "--replicas", 2]
-    command = [infer_python, str(ROOT / "scripts" / "label.py"), *map(str, args)]
+    command = [infer_python, "-m", "recipe.rzero", "label", *map(str, args)]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     chunks = tmp_path / "two.parquet.chunks"
     deadline = time.monotonic() + 600
@@ -160,11 +160,11 @@ def test_two_engine_replicas_share_the_work_survive_a_dead_replica_and_match_one
     assert not output.exists() and list(chunks.glob("chunk_*.jsonl"))
     assert not [p for p in psutil.process_iter() if _group_of(p) == victim_group], "the dead replica's group is gone"
 
-    run_script(infer_python, "label.py", *args)
+    run_command(infer_python, "label", *args)
     manifest = json.loads((tmp_path / "two.parquet.manifest.json").read_text())
     assert len(manifest["chunks_by_replica"]) == 2 and all(count > 0 for count in manifest["chunks_by_replica"])
     single = [*common, "--output", tmp_path / "one.parquet"]
-    run_script(infer_python, "label.py", *single, env={"VLLM_CPU_OMP_THREADS_BIND": "0"})
+    run_command(infer_python, "label", *single, env={"VLLM_CPU_OMP_THREADS_BIND": "0"})
     votes = [json.loads(line) for line in (tmp_path / "two.votes.jsonl").read_text().splitlines()]
     assert sum(answer is not None for vote in votes for answer in vote["answers"]) >= 30  # of 36
     assert (tmp_path / "one.votes.jsonl").read_text() == (tmp_path / "two.votes.jsonl").read_text()

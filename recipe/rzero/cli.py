@@ -1,8 +1,8 @@
 """Command lines made from configuration dataclasses: the dataclass is the one source of defaults.
 
 Each field becomes `--field-name`, typed by its annotation, documented by its `help` metadata,
-required when it has no default. Booleans get `--x/--no-x`; `Literal` fields get choices; lists
-take several values.
+required when it has no default; a field with `positional` metadata is a positional argument.
+Booleans get `--x/--no-x`; `Literal` fields get choices; lists take several values.
 """
 
 from __future__ import annotations
@@ -33,14 +33,17 @@ def _unwrap_optional(annotation: Any) -> Any:
 
 
 def _argument(field: dataclasses.Field, annotation: Any) -> tuple[str, dict[str, Any]]:
-    name = "--" + field.name.replace("_", "-")
-    options: dict[str, Any] = {"help": field.metadata.get("help", ""), "dest": field.name}
+    positional = field.metadata.get("positional", False)
+    name = field.name if positional else "--" + field.name.replace("_", "-")
+    options: dict[str, Any] = {"help": field.metadata.get("help", "")}
+    if not positional:
+        options["dest"] = field.name
     has_default = field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
     if has_default:
         default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
         options["default"] = default
         options["help"] += " (default: %(default)s)"
-    else:
+    elif not positional:
         options["required"] = True
     annotation = _unwrap_optional(annotation)
     origin = typing.get_origin(annotation)
@@ -49,7 +52,7 @@ def _argument(field: dataclasses.Field, annotation: Any) -> tuple[str, dict[str,
     elif origin is typing.Literal:
         options["choices"] = list(typing.get_args(annotation))
     elif origin is list:
-        options["nargs"] = "*"
+        options["nargs"] = "*" if has_default else "+"
         options["type"] = typing.get_args(annotation)[0]
     elif annotation in (int, float, str, Path):
         options["type"] = annotation
@@ -58,9 +61,11 @@ def _argument(field: dataclasses.Field, annotation: Any) -> tuple[str, dict[str,
     return name, options
 
 
-def build_parser(config_class: type, description: str | None = None) -> argparse.ArgumentParser:
+def build_parser(config_class: type, description: str | None = None, prog: str | None = None) -> argparse.ArgumentParser:
     """An argparse parser with one option per field of `config_class`."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     hints = typing.get_type_hints(config_class)
     for field in dataclasses.fields(config_class):
         if field.init:
@@ -85,9 +90,11 @@ def _message(error: BaseException) -> str:
     return str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
 
 
-def parse_config(config_class: type[ConfigT], argv: list[str] | None = None, description: str | None = None) -> ConfigT:
+def parse_config(
+    config_class: type[ConfigT], argv: list[str] | None = None, description: str | None = None, prog: str | None = None
+) -> ConfigT:
     """Parse `argv` into a `config_class` instance (whose `__post_init__` validates it)."""
-    arguments = build_parser(config_class, description).parse_args(argv)
+    arguments = build_parser(config_class, description, prog).parse_args(argv)
     try:
         return config_class(**vars(arguments))
     except (ValueError, FileNotFoundError) as error:
@@ -99,9 +106,10 @@ def run_cli(
     run: Callable[[ConfigT], Any],
     argv: list[str] | None = None,
     description: str | None = None,
+    prog: str | None = None,
 ) -> None:
-    """A stage's `main`: parse its config, run it, turn bad-input errors into `error: ...`, exit 1."""
-    config = parse_config(config_class, argv, description)
+    """A command's `main`: parse its config, run it, turn bad-input errors into `error: ...`, exit 1."""
+    config = parse_config(config_class, argv, description, prog)
     try:
         run(config)
     except USER_ERRORS as error:

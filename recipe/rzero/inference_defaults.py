@@ -2,7 +2,7 @@
 
 Read by the stage CLIs (`stages/generate.py`, `stages/label.py`, `evaluation/runner.py`), the solver
 service and its client (`solver_service.py`, `solver_client.py`), the Challenger's reward
-(`reward_fn.py`) and the vLLM engine (`engine.py`). Training settings live in the Hydra configs
+(`reward_fn.py`) and the vLLM engine (`vllm_engine.py`). Training settings live in the Hydra configs
 (`config/*.yaml`); where a training config repeats one of these values (the Challenger's
 `reward_kwargs`, `data.max_response_length`), `tests/test_defaults.py` checks that the two agree.
 Values are the paper's (arXiv 2508.05004) unless noted.

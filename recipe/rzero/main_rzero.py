@@ -4,10 +4,15 @@
     python -m recipe.rzero.main_rzero --config-name rzero_solver data.train_files=... ...
 
 This is verl's `run_ppo` with a task runner that builds `RayRZeroTrainer` instead of
-`RayPPOTrainer` (as verl-recipe's DAPO does); the rest of the set-up is verl's own helpers.
+`RayPPOTrainer` (as verl-recipe's DAPO does); the rest of the set-up is verl's own helpers. After
+the last step the final FSDP checkpoint is merged (verl's `model_merger`) into
+`<trainer.default_local_dir>/model`, the training engines' common contract (`training.py`).
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import hydra
 import ray
@@ -18,8 +23,8 @@ from verl.trainer.ppo.utils import need_critic, need_reference_policy
 from verl.utils.config import validate_config
 from verl.utils.device import auto_set_device
 
-from .config_checks import check_rzero_config
 from .rzero_ray_trainer import RayRZeroTrainer
+from .training import train_role
 
 
 class RZeroTaskRunner(BaseTaskRunner):
@@ -61,6 +66,46 @@ class RZeroTaskRunner(BaseTaskRunner):
         trainer.fit()
 
 
+def merge_final_checkpoint(config: DictConfig, target: Path) -> None:
+    """Merge the newest checkpoint of the finished training of `config` into an HF model at `target`.
+
+    verl saves every `trainer.save_freq` steps and at the last one (when `save_freq` > 0) and names
+    the newest in `latest_checkpointed_iteration.txt`. Raises `FileNotFoundError` when there is none.
+    """
+    from verl.model_merger.base_model_merger import ModelMergerConfig
+    from verl.model_merger.fsdp_model_merger import FSDPModelMerger
+
+    strategy = config.actor_rollout_ref.actor.strategy
+    if strategy not in ("fsdp", "fsdp2"):
+        raise ValueError(f"actor_rollout_ref.actor.strategy={strategy}: only FSDP checkpoints are merged")
+    checkpoints = Path(config.trainer.default_local_dir)
+    latest = checkpoints / "latest_checkpointed_iteration.txt"
+    if not latest.is_file():
+        raise FileNotFoundError(
+            f"{latest} not found: verl saved no checkpoint (trainer.save_freq={config.trainer.save_freq} "
+            "must be positive)"
+        )
+    actor = checkpoints / f"global_step_{latest.read_text().strip()}" / "actor"
+    os.makedirs(target, exist_ok=True)
+    merger = FSDPModelMerger(
+        ModelMergerConfig(
+            operation="merge",
+            backend="fsdp",
+            local_dir=str(actor),
+            hf_model_config_path=str(actor / "huggingface"),
+            target_dir=str(target),
+        )
+    )
+    merger.merge_and_save()
+    merger.cleanup()
+
+
+def train(config: DictConfig, target: Path) -> None:
+    """GRPO-train the role of `config` with verl (resuming from its checkpoints); merge it into `target`."""
+    run_ppo(config, task_runner_class=ray.remote(num_cpus=1)(RZeroTaskRunner))
+    merge_final_checkpoint(config, target)
+
+
 @hydra.main(config_path="config", config_name="rzero_challenger", version_base=None)
 def main(config: DictConfig) -> None:
     if config.trainer.device == "cpu":  # `+device=cpu`: verl's trainer on this machine's CPU
@@ -68,8 +113,8 @@ def main(config: DictConfig) -> None:
 
         enable()
     auto_set_device(config)
-    check_rzero_config(config)  # before Ray starts: a wrong setting should cost seconds, not minutes
-    run_ppo(config, task_runner_class=ray.remote(num_cpus=1)(RZeroTaskRunner))
+    # The config is checked before Ray starts: a wrong setting should cost seconds, not minutes.
+    train_role(config, train)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .artifacts import ChunkStore
-from .engine import EngineConfig, chat_completions, make_engine
+from .vllm_engine import EngineConfig, chat_completions, make_engine
 
 
 class ReplicaError(RuntimeError):

@@ -19,9 +19,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engine import Device, replica_environment, resolve_device
 from .inference_defaults import MEMORY_SHARE_HELP, vllm_memory_share
-from .models import check_model_reference
+from .vllm_engine import Device, check_model_reference, replica_environment, resolve_device
 
 
 class SolverServiceError(RuntimeError):
@@ -241,3 +240,15 @@ class SolverService:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def serve(config: SolverServiceConfig) -> None:
+    """`rzero serve-solver`: serve the Solver, print one `URL  (log: PATH)` line per replica, and stop
+    every replica's process group on SIGINT or SIGTERM."""
+    # Block the stop signals so that sigwait receives them: otherwise SIGTERM's default action ends
+    # this process at once and the vLLM servers (in their own sessions) would outlive it.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    with SolverService(config) as service:
+        for url, log in zip(service.urls, service.log_paths):
+            print(f"{url}  (log: {log})", flush=True)
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})

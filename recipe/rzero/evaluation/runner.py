@@ -27,10 +27,10 @@ from ..artifacts import (
     write_json,
     write_jsonl,
 )
-from ..engine import EngineConfig
 from ..inference_defaults import MAX_TOKENS
 from ..prompts import FORMAT_EXAMPLE_HELP, LAST_NUMBER_HELP, solver_messages
 from ..replicas import ChunkJob, EngineReplicas, run_chunk_jobs
+from ..vllm_engine import EngineConfig
 from .code_prompts import CRUXEVAL_SYSTEM_PROMPT
 from .datasets import BENCHMARKS, EvalItem, load_benchmark
 from .grading import grade, reference_response

@@ -6,7 +6,7 @@
     stage.open(len(items), config.chunk_size)       # finished chunks of an interrupted run are kept
     records = stage.run(job)                        # job(index) -> ChunkJob; every chunk's records
     ...                                             # write the outputs atomically
-    stage.finish(stats)                             # the manifest; the chunks are removed
+    stage.finish(stats)                             # the stats, the manifest; the chunks are removed
 
 `config` is an `EngineConfig` with `output` and `seed`; the manifest holds its identity parameters,
 the model's fingerprint and `inputs`.
@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ..artifacts import ChunkStore, StageManifest, model_fingerprint, stats_path
+from ..artifacts import ChunkStore, StageManifest, model_fingerprint, stats_path, write_json
 from ..replicas import ChunkJob, EngineReplicas, run_chunk_jobs
 
 
@@ -58,7 +58,9 @@ class ChunkedStage:
         return self.store.records()
 
     def finish(self, stats: dict[str, Any]) -> None:
-        """Record the manifest of the written output and remove the chunks."""
+        """Write `stats` beside the output (`<stem>.stats.json`), record the manifest of the written
+        output, and remove the chunks."""
+        write_json(stats_path(self.output), stats)
         self.manifest.record(self.output, stats=stats, chunks_by_replica=self.chunks_by_replica)
         self.store.remove()
         print(f"[{self.name}] {self.output}: {json.dumps(stats)}")

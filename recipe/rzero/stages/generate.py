@@ -9,7 +9,6 @@ an interrupted run continues where it stopped and produces the same questions.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,19 +16,12 @@ from typing import Any
 
 from rzero_rewards import parse_challenger_output
 
-from ..artifacts import (
-    ChunkStore,
-    StageManifest,
-    model_fingerprint,
-    request_seed,
-    stats_path,
-    write_json,
-    write_jsonl,
-)
-from ..engine import EngineConfig
+from ..artifacts import request_seed, write_jsonl
 from ..inference_defaults import MAX_TOKENS
 from ..prompts import FORMAT_EXAMPLE_HELP, challenger_messages
-from ..replicas import ChunkJob, EngineReplicas, run_chunk_jobs
+from ..replicas import ChunkJob
+from ..vllm_engine import EngineConfig
+from .chunked import ChunkedStage
 
 
 @dataclass(kw_only=True)
@@ -58,18 +50,11 @@ def _question_key(question: str) -> str:
 
 def run_generate(config: GenerateConfig) -> dict[str, Any]:
     """Write `config.output` (if not already made by the same invocation); return its stats."""
-    params = config.identity_params()
-    manifest = StageManifest("generate", params, {"model": model_fingerprint(config.model)})
-    if manifest.is_done(config.output):
-        print(f"[generate] {config.output} is up to date")
-        return json.loads(stats_path(config.output).read_text())
+    stage = ChunkedStage("generate", config, {})
+    if (stats := stage.finished_stats()) is not None:
+        return stats
     sampling = {"temperature": config.temperature, "top_p": config.top_p, "max_tokens": config.max_tokens}
-    store = ChunkStore(
-        config.output.with_name(config.output.name + ".chunks"),
-        {"params": params, **manifest.inputs},
-        config.num_questions,
-        config.chunk_size,
-    )
+    store = stage.open(config.num_questions, config.chunk_size)
 
     def job(index: int) -> ChunkJob:
         indices = range(*store.span(index))
@@ -85,9 +70,7 @@ def run_generate(config: GenerateConfig) -> dict[str, Any]:
             ],
         )
 
-    with EngineReplicas(config, config.seed) as replicas:
-        run_chunk_jobs(replicas, [job(index) for index in store.missing()], "generate")
-    samples = store.records()
+    samples = stage.run(job)
     kept, seen, malformed, duplicates = [], set(), 0, 0
     for record in samples:
         parsed = parse_challenger_output(record["raw_output"])
@@ -118,8 +101,5 @@ def run_generate(config: GenerateConfig) -> dict[str, Any]:
         "kept_fraction": len(kept) / len(samples),
     }
     write_jsonl(config.output, kept)
-    write_json(stats_path(config.output), stats)
-    manifest.record(config.output, stats=stats, chunks_by_replica=replicas.chunks_done)
-    store.remove()
-    print(f"[generate] {config.output}: {stats}")
+    stage.finish(stats)
     return stats

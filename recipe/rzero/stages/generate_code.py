@@ -19,11 +19,11 @@ from typing import Any
 
 from rzero_rewards.code import parse_proposal, task_record, validate_tasks
 
-from ..artifacts import request_seed, stats_path, write_json, write_jsonl
-from ..engine import EngineConfig
+from ..artifacts import request_seed, write_jsonl
 from ..inference_defaults import MAX_TOKENS
 from ..prompts import code_proposer_messages
 from ..replicas import ChunkJob
+from ..vllm_engine import EngineConfig
 from .chunked import ChunkedStage
 
 PROPOSED_TYPES = ("deduction", "abduction")
@@ -153,6 +153,5 @@ def run_generate_code(config: GenerateCodeConfig) -> dict[str, Any]:
     stats = _summary(proposals, config.task_types)
     write_jsonl(config.output, kept)
     write_jsonl(proposals_path(config.output), proposals)
-    write_json(stats_path(config.output), stats)
     stage.finish(stats)
     return stats

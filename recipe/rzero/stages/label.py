@@ -11,7 +11,6 @@ of the pseudo-labels, which the paper tracks from 79% down to 63% over iteration
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,23 +19,14 @@ from typing import Any
 
 from rzero_rewards import equivalence_stats, extract_answer, in_band, is_equivalent, majority_vote
 
-from ..artifacts import (
-    ChunkStore,
-    StageManifest,
-    file_digest,
-    model_fingerprint,
-    read_jsonl,
-    request_seed,
-    stats_path,
-    write_json,
-    write_jsonl,
-)
-from ..engine import EngineConfig
+from ..artifacts import file_digest, read_jsonl, request_seed, write_jsonl
 from ..evaluation.datasets import load_benchmark
 from ..inference_defaults import MAX_TOKENS, P_HAT_BAND, SOLVER_SAMPLES
 from ..prompts import FORMAT_EXAMPLE_HELP, LAST_NUMBER_HELP, solver_messages
-from ..replicas import ChunkJob, EngineReplicas, run_chunk_jobs
+from ..replicas import ChunkJob
 from ..rl_data import solver_row, write_rl_parquet
+from ..vllm_engine import EngineConfig
+from .chunked import ChunkedStage
 
 
 @dataclass(kw_only=True)
@@ -155,20 +145,13 @@ def _summary(records: list[dict[str, Any]], timeouts: int) -> dict[str, Any]:
 
 def run_label(config: LabelConfig) -> dict[str, Any]:
     """Write the Solver's training parquet for `config` (unless already made); return the stats."""
-    params = config.identity_params()
     source = file_digest(config.questions) if config.questions else f"benchmark:{config.benchmark}"
-    manifest = StageManifest("label", params, {"model": model_fingerprint(config.model), "questions": source})
-    if manifest.is_done(config.output):
-        print(f"[label] {config.output} is up to date")
-        return json.loads(stats_path(config.output).read_text())
+    stage = ChunkedStage("label", config, {"questions": source})
+    if (stats := stage.finished_stats()) is not None:
+        return stats
     questions = load_questions(config)
     sampling = config.sampling()
-    store = ChunkStore(
-        config.output.with_name(config.output.name + ".chunks"),
-        {"params": params, **manifest.inputs},
-        len(questions),
-        config.chunk_size,
-    )
+    store = stage.open(len(questions), config.chunk_size)
     timeouts_before = equivalence_stats().get("timeouts", 0)
 
     def vote_chunk(chunk: list[dict[str, Any]], responses: list[list[str]]) -> list[dict[str, Any]]:
@@ -186,18 +169,13 @@ def run_label(config: LabelConfig) -> dict[str, Any]:
             lambda responses: vote_chunk(chunk, responses),
         )
 
-    with EngineReplicas(config, config.seed) as replicas:
-        run_chunk_jobs(replicas, [job(index) for index in store.missing()], "label")
-    records = store.records()
+    records = stage.run(job)
     stats = _summary(records, equivalence_stats().get("timeouts", 0) - timeouts_before)
     kept = [record for record in records if record["kept"]]
     rows = [solver_row(index, record, config.format_example) for index, record in enumerate(kept)]
     write_rl_parquet(config.output, rows)
     write_jsonl(votes_path(config.output), records)
-    write_json(stats_path(config.output), stats)
-    manifest.record(config.output, stats=stats, chunks_by_replica=replicas.chunks_done)
-    store.remove()
     if not kept:
         print(f"[label] warning: no question of {len(records)} fell in the p-hat band [{config.low}, {config.high}]")
-    print(f"[label] {config.output}: {json.dumps(stats)}")
+    stage.finish(stats)
     return stats

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from rzero_rewards import in_band
 from rzero_rewards.code import check_answers, parse_solver_answer, task_from_record
 
-from ..artifacts import file_digest, read_jsonl, request_seed, stats_path, write_json, write_jsonl
+from ..artifacts import file_digest, read_jsonl, request_seed, write_jsonl
 from ..prompts import code_solver_messages
 from ..replicas import ChunkJob
 from ..rl_data import code_solver_row, write_rl_parquet
@@ -153,7 +153,6 @@ def run_label_code(config: LabelCodeConfig) -> dict[str, Any]:
     kept = [record for record in records if record["kept"]]
     write_rl_parquet(config.output, [code_solver_row(index, record) for index, record in enumerate(kept)])
     write_jsonl(verdicts_path(config.output), records)
-    write_json(stats_path(config.output), stats)
     stage.finish(stats)
     if not kept:
         print(f"[label-code] warning: no task of {len(records)} was kept (--keep {config.keep})")

@@ -10,18 +10,36 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from .embedded_models import EMBEDDED_MODELS
 from .inference_defaults import MEMORY_SHARE_HELP, vllm_memory_share
-from .models import check_model_reference
 
 if TYPE_CHECKING:
     from vllm import LLM
 
 Device = Literal["auto", "cpu", "cuda"]
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+
+
+def check_model_reference(model: str, role: str = "model") -> str:
+    """Return `model` if it is an existing directory or looks like a hub id (`org/name`).
+
+    Raises `FileNotFoundError` naming the `role` otherwise, before any engine is started.
+    """
+    if Path(model).is_dir():
+        if not (Path(model) / "config.json").is_file():
+            raise FileNotFoundError(f"{role} {model!r} is a directory without config.json, not a checkpoint")
+        return model
+    if _HUB_ID.fullmatch(model) and not Path(model).exists():
+        return model
+    hint = f" (`rzero prepare-model --model {model}` prints its path)" if model in EMBEDDED_MODELS else ""
+    raise FileNotFoundError(f"{role} {model!r} is neither a checkpoint directory nor a hub id like 'org/name'{hint}")
 
 
 def resolve_device(device: Device) -> Literal["cpu", "cuda"]:

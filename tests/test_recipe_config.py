@@ -8,6 +8,7 @@ from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
 from recipe.rzero.config_checks import check_rzero_config
+from recipe.rzero.reward_fn import challenger_reward_settings
 from tests.helpers import ROOT
 
 CONFIG_DIR = str(ROOT / "recipe" / "rzero" / "config")
@@ -45,7 +46,7 @@ def test_paper_defaults(tmp_path):
 
 def test_unknown_keys_fail():
     with pytest.raises(ConfigCompositionException):
-        compose_recipe("rzero_challenger", ["rzero.repetition_penalty.no_such_key=1"])
+        compose_recipe("rzero_challenger", ["reward.custom_reward_function.reward_kwargs.no_such_key=1"])
     with pytest.raises(ConfigCompositionException):
         compose_recipe("rzero_solver", ["actor_rollout_ref.actor.no_such_key=1"])
 
@@ -69,14 +70,14 @@ def test_ablation_switches_compose():
     config = compose_recipe(
         "rzero_challenger",
         [
-            "rzero.repetition_penalty.enable=false",
+            "reward.custom_reward_function.reward_kwargs.repetition_penalty=false",
             "reward.custom_reward_function.reward_kwargs.uncertainty_scale=min",
             "reward.custom_reward_function.reward_kwargs.format_penalty=-1",
-            "rzero.clip=false",
+            "reward.custom_reward_function.reward_kwargs.clip=false",
         ],
     )
-    assert config.rzero.repetition_penalty.enable is False
-    assert config.reward.custom_reward_function.reward_kwargs.uncertainty_scale == "min"
+    assert challenger_reward_settings(config).repetition_penalty is False
+    assert challenger_reward_settings(config).uncertainty_scale == "min"
 
 
 def test_launcher_works_from_a_verl_checkout_copy(tmp_path, embedded_model):

@@ -18,9 +18,10 @@ from verl.utils.dataset.rl_dataset import RLHFDataset, collate_fn
 
 from recipe.rzero.prompts import challenger_messages, solver_messages
 from recipe.rzero.rl_data import challenger_prompt_rows, solver_row, write_rl_parquet
-from recipe.rzero.rzero_ray_trainer import RayRZeroTrainer
-from recipe.rzero.trl_engine import challenger_reward_function
-from rzero_rewards import repetition_penalty, uncertainty_reward
+from recipe.rzero.rzero_ray_trainer import RayRZeroTrainer, rollout_reward_metrics
+from recipe.rzero.trl_engine import challenger_reward_function, solver_reward_function
+from rzero_rewards import parse_challenger_output, repetition_penalty, uncertainty_reward
+from rzero_rewards.step_metrics import EQUAL_REWARD_GROUPS, REWARD_MEAN
 from tests.test_recipe_config import compose_recipe
 from tests.verl_batches import make_batch
 
@@ -85,6 +86,8 @@ def test_challenger_reward_through_verls_reward_loop(embedded_model, tokenizer, 
     results, scores = run_reward_loop(config, batch)
     infos = [result["reward_extra_info"] for result in results]
     assert [info["format_ok"] for info in infos] == [1.0, 1.0, 1.0, 0.0, 0.0, 1.0]
+    parsed = [parse_challenger_output(response) for response in CHALLENGER_RESPONSES]
+    assert [info["question"] for info in infos] == [result[0] if result else None for result in parsed]
     for result, info in zip(results, infos):
         if info["format_ok"]:
             assert info["p_hat"] in {0.0, 0.25, 0.5, 0.75, 1.0}  # m = 4 real Solver samples
@@ -166,6 +169,37 @@ def test_solver_reward_through_verls_reward_loop(embedded_model, tokenizer):
     trainer = RayRZeroTrainer.__new__(RayRZeroTrainer)
     trainer.config, trainer.tokenizer = config, tokenizer
     assert trainer.apply_batch_rewards(batch) == {}  # the Solver has no batch-level term
+
+
+def test_both_engines_log_the_same_step_metrics_for_the_same_solver_batch(embedded_model, tokenizer):
+    """verl's hook (groups: `uid`) and the TRL reward function (groups: n consecutive rollouts) on one batch."""
+    config = compose_recipe(
+        "rzero_solver", [f"actor_rollout_ref.model.path={embedded_model}", "actor_rollout_ref.rollout.n=2"]
+    )
+    right, wrong = "So \\boxed{0.5}.", "I think \\boxed{3}."
+    responses = [right, wrong, right, right, wrong, wrong]  # groups of 2: (1, 0), (1, 1), (0, 0)
+    batch = make_batch(
+        tokenizer,
+        [solver_messages("What is 1/2?")] * 6,
+        responses,
+        {
+            "data_source": ["rzero_solver"] * 6,
+            "reward_model": [{"style": "rule", "ground_truth": "0.5"}] * 6,
+            "extra_info": [{"index": i} for i in range(6)],
+            "uid": ["b", "b", "a", "a", "c", "c"],
+        },
+    )
+    _, batch.batch["rm_scores"] = run_reward_loop(config, batch)
+    verl = rollout_reward_metrics(batch)
+    assert verl == {REWARD_MEAN: pytest.approx(0.5), EQUAL_REWARD_GROUPS: pytest.approx(2 / 3)}
+    logged = {}
+    rewards = solver_reward_function(config)(
+        completions=[[{"role": "assistant", "content": text}] for text in responses],
+        data_source=["rzero_solver"] * 6,
+        reward_model=[{"style": "rule", "ground_truth": "0.5"}] * 6,
+        log_metric=logged.__setitem__,
+    )
+    assert rewards == [1.0, 0.0, 1.0, 1.0, 0.0, 0.0] and logged == verl
 
 
 def test_both_datasets_load_through_verl(embedded_model, tokenizer, tmp_path):

@@ -10,8 +10,10 @@ import time
 
 import pytest
 
+from recipe.rzero.reward_fn import challenger_reward_settings
 from recipe.rzero.rl_data import solver_row, write_rl_parquet
 from recipe.rzero.trl_engine import batch_sizes, grpo_config
+from rzero_rewards.step_metrics import EQUAL_REWARD_GROUPS, REWARD_MEAN
 from tests.helpers import ROOT
 from tests.test_recipe_config import compose_recipe, planned_commands
 
@@ -117,6 +119,9 @@ def test_solver_training_resumes_after_a_kill_and_changes_the_weights(embedded_m
     steps = [entry["step"] for entry in state["log_history"] if "loss" in entry]
     assert steps == [1, 2, 3]  # step 1 from the killed run, 2 and 3 after resuming: none lost, none repeated
     assert all("rewards/solver/mean" in entry for entry in state["log_history"] if "loss" in entry)
+    for entry in (entry for entry in state["log_history"] if "loss" in entry):  # the rzero/* names are TRL's values
+        assert entry[REWARD_MEAN] == pytest.approx(entry["rewards/solver/mean"], abs=1e-6)
+        assert entry[EQUAL_REWARD_GROUPS] == pytest.approx(entry["frac_reward_zero_std"], abs=1e-6)
     assert list((output / "tensorboard").rglob("events.out.tfevents.*"))
 
     trained = AutoModelForCausalLM.from_pretrained(output / "model", dtype=torch.float32)
@@ -152,7 +157,7 @@ def test_cpu_example_plan_composes_and_chains(flags, tmp_path):
         config = compose_recipe(command[position + 1], command[position + 2 :])
         grpo_config(config)
         if config.rzero.role == "challenger":
-            assert config.rzero.repetition_penalty.enable == ("--no-repetition-penalty" not in flags)
+            assert challenger_reward_settings(config).repetition_penalty == ("--no-repetition-penalty" not in flags)
     labels = [c for c in commands if c[1].endswith("scripts/label.py") and "--questions" in c]
     assert ("--no-filter" in labels[0]) == ("--no-filter" in flags)
     produced = {commands[0][commands[0].index("--model") + 1]}  # the base model

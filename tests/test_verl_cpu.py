@@ -35,6 +35,7 @@ from recipe.rzero.report import read_scalars
 from recipe.rzero.reward_fn import solver_compute_score
 from recipe.rzero.rl_data import challenger_prompt_rows, solver_row, write_rl_parquet
 from rzero_rewards import parse_challenger_output, score_challenger_batch
+from rzero_rewards.step_metrics import EQUAL_REWARD_GROUPS, REWARD_MEAN
 from tests.helpers import ROOT
 from tests.test_recipe_config import planned_commands
 
@@ -220,8 +221,10 @@ def test_challenger_rewards_are_score_challenger_batch_applied_where_fit_balance
             assert dict(curves[f"critic/score/{tag}"])[step] == pytest.approx(expected, abs=1e-6), tag
         for tag, value in scored.metrics.items():  # the step's rzero/* metrics, logged by verl's tracker
             assert dict(curves[tag])[step] == pytest.approx(value, abs=1e-6), tag
+        assert dict(curves[REWARD_MEAN])[step] == pytest.approx(sum(rewards) / len(rewards), abs=1e-6)
         well_formed += sum(q is not None for q in questions)
     assert well_formed > 0, "no well-formed Challenger output in 16: the penalty path was not exercised"
+    assert_signal_is_a_non_zero_advantage(curves)
 
 
 @pytest.mark.vllm
@@ -236,7 +239,17 @@ def test_solver_rewards_come_from_solver_compute_score_on_the_label_stages_parqu
             assert record["gts"] in labels.values()  # the pseudo-labels the label stage wrote
             expected = solver_compute_score("rzero_solver", record["output"], record["gts"], last_number_fallback=True)
             assert record["score"] == expected["score"] == record["acc"]
-    assert [step for step, _ in read_scalars(directory / "tensorboard")["critic/score/mean"]] == [1, 2]
+    curves = read_scalars(directory / "tensorboard")
+    assert [step for step, _ in curves["critic/score/mean"]] == [1, 2]
+    assert dict(curves[REWARD_MEAN]) == pytest.approx(dict(curves["critic/score/mean"]), abs=1e-6)  # same mean
+    assert_signal_is_a_non_zero_advantage(curves)
+
+
+def assert_signal_is_a_non_zero_advantage(curves: dict[str, list[tuple[int, float]]]) -> None:
+    """The report's learning signal, some group with unequal rewards, is verl's: some advantage ≠ 0."""
+    highest, lowest = dict(curves["critic/advantages/max"]), dict(curves["critic/advantages/min"])
+    for step, share in curves[EQUAL_REWARD_GROUPS]:
+        assert (share < 1.0) == bool(highest[step] or lowest[step]), (step, share, highest[step], lowest[step])
 
 
 @pytest.mark.vllm

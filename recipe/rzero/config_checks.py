@@ -13,11 +13,9 @@ def check_rzero_config(config: DictConfig) -> None:
     role = config.rzero.role
     if role not in ("challenger", "solver"):
         raise ValueError(f"rzero.role must be 'challenger' or 'solver', got {role!r}")
-    if role != "challenger":
-        return
     reward_model = config.reward.reward_model
     solver_urls = config.reward.custom_reward_function.reward_kwargs.get("solver_urls")
-    if not reward_model.enable and not solver_urls:
+    if role == "challenger" and not reward_model.enable and not solver_urls:
         raise ValueError(
             "the Challenger's reward needs a Solver: set reward.custom_reward_function.reward_kwargs.solver_urls "
             "or reward.reward_model.enable=true with reward.reward_model.model_path"
@@ -25,7 +23,11 @@ def check_rzero_config(config: DictConfig) -> None:
     if reward_model.enable and not reward_model.enable_resource_pool:
         raise ValueError(
             "serve the Solver on its own resource pool (reward.reward_model.enable_resource_pool=true): the "
-            "repetition penalty needs rewards computed during rollout, which verl's colocated mode does not do"
+            "repetition penalty and the rzero/* step metrics need rewards computed during rollout, which verl's "
+            "colocated mode does not do"
         )
     if not config.trainer.balance_batch:
-        raise ValueError("trainer.balance_batch must stay true: the Challenger's batch rewards are applied there")
+        raise ValueError(
+            "trainer.balance_batch must stay true: the Challenger's batch rewards and both roles' rzero/* step "
+            "metrics are computed there"
+        )

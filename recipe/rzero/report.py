@@ -1,8 +1,8 @@
 """The run report: what each R-Zero iteration did, as Markdown plus PNG plots.
 
 Reads only what the loop's stages wrote into RUN_DIR (both engines):
-- `iter_k/<role>_checkpoints/tensorboard`: per-step training metrics (`rzero/*` of the Challenger,
-  the Solver's reward);
+- `iter_k/<role>_checkpoints/tensorboard`: per-step training metrics, only the `rzero/*` names both
+  engines log (`rzero_rewards.step_metrics`; the Challenger's batch diagnostics);
 - `iter_k/questions.stats.json`, `iter_k/solver_train.stats.json`, `iter_k/solver_train.votes.jsonl`:
   well-formed questions, p̂ of every labelled question, kept fraction; the label stage's manifest
   (`solver_train.parquet.manifest.json`): the p̂ band it kept;
@@ -21,22 +21,18 @@ import math
 from pathlib import Path
 from typing import Any
 
+from rzero_rewards.step_metrics import EQUAL_REWARD_GROUPS, REWARD_MEAN
+
 from .artifacts import StageManifest, atomic_path, read_jsonl, write_json
 from .evaluation.compare import compare_runs
 from .evaluation.paper import REPORTED
 
 CHALLENGER_CURVES = {
-    "reward": "rzero/reward/mean",
+    "reward": REWARD_MEAN,
     "uncertainty": "rzero/uncertainty/mean",
     "repetition penalty": "rzero/repetition_penalty/mean",
     "format failures": "rzero/format_failure_rate",
 }
-# The Solver's mean reward per step: TRL's name, then verl's.
-SOLVER_REWARD_TAGS = ("rewards/solver/mean", "critic/score/mean")
-# Whether a GRPO step had any non-zero advantage: TRL logs the share of groups whose rewards were all
-# equal, verl the range of the advantages.
-TRL_ZERO_STD_TAG = "frac_reward_zero_std"
-VERL_ADVANTAGE_TAGS = ("critic/advantages/max", "critic/advantages/min")
 
 
 def read_scalars(directory: Path) -> dict[str, list[tuple[int, float]]]:
@@ -54,19 +50,16 @@ def read_scalars(directory: Path) -> dict[str, list[tuple[int, float]]]:
 
 
 def signal_steps(curves: dict[str, list[tuple[int, float]]]) -> dict[str, list[int]] | None:
-    """The logged training steps and those with a learning signal (some advantage ≠ 0); `None` if not logged.
+    """The logged training steps and those with a learning signal (some group's rewards differed, so some
+    advantage ≠ 0: `EQUAL_REWARD_GROUPS` < 1); `None` if not logged.
 
     A GRPO step in which every group's rewards were equal has all-zero advantages and cannot move
     the weights: with a tiny model and budget this happens, and the report says so.
     """
-    if TRL_ZERO_STD_TAG in curves:
-        points = curves[TRL_ZERO_STD_TAG]
-        return {"steps": [step for step, _ in points], "with_signal": [step for step, share in points if share < 1.0]}
-    if all(tag in curves for tag in VERL_ADVANTAGE_TAGS):
-        highest, lowest = (dict(curves[tag]) for tag in VERL_ADVANTAGE_TAGS)
-        steps = sorted(highest)
-        return {"steps": steps, "with_signal": [step for step in steps if highest[step] or lowest.get(step, 0.0)]}
-    return None
+    if EQUAL_REWARD_GROUPS not in curves:
+        return None
+    points = curves[EQUAL_REWARD_GROUPS]
+    return {"steps": [step for step, _ in points], "with_signal": [step for step, share in points if share < 1.0]}
 
 
 def _json(path: Path) -> dict[str, Any] | None:
@@ -198,7 +191,6 @@ def write_report(run_dir: Path, weights: bool = True) -> Path:
     for entry in iterations:
         challenger, solver = entry["challenger_curves"], entry["solver_curves"]
         questions, labels, gold = entry["questions"] or {}, entry["labels"] or {}, entry["gold"] or {}
-        solver_tag = next((tag for tag in SOLVER_REWARD_TAGS if tag in solver), SOLVER_REWARD_TAGS[0])
         moved = {role: _moved(entry, role) for role in entry["weight_change"]}
         lines.append(
             f"| {entry['iteration']} | {_curve_value(challenger, CHALLENGER_CURVES['reward'])} "
@@ -208,7 +200,7 @@ def write_report(run_dir: Path, weights: bool = True) -> Path:
             f"| {labels.get('kept', '—')} of {labels.get('questions', '—')} "
             f"({_percent(labels.get('kept_fraction'))}) "
             f"| {_percent(gold.get('pseudo_label_accuracy'))} "
-            f"| {_curve_value(solver, solver_tag)} | {moved.get('challenger', '—')} | {moved.get('solver', '—')} |"
+            f"| {_curve_value(solver, REWARD_MEAN)} | {moved.get('challenger', '—')} | {moved.get('solver', '—')} |"
         )
     lines += [
         "",

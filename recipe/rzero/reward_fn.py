@@ -1,12 +1,16 @@
 """verl custom reward functions of both roles (`reward.custom_reward_function.path=pkg://recipe.rzero.reward_fn`).
 
-verl's reward loop calls them once per rollout, with keyword arguments only. Per-rollout work is
-done here; the Challenger's repetition penalty needs the whole rollout batch and is applied by
-`RayRZeroTrainer` afterwards, from the `uncertainty` and `format_ok` this function reports.
+verl's reward loop calls them once per rollout, with keyword arguments only (the config's
+`reward.custom_reward_function.reward_kwargs`). Per-rollout work is done here; the Challenger's
+repetition penalty needs the whole rollout batch and is applied afterwards by the training engine
+(`rzero_rewards.score_challenger_rollouts`), from the `question`, `uncertainty` and `p_hat` this
+function reports.
 
 - `challenger_compute_score`: parse `<question>` and `\\boxed{}`; ask the served Solver m answers
   (through verl's reward-model router when `reward.reward_model.enable=True`, else the URLs in
   `solver_urls`); return the uncertainty reward, or `format_penalty` for a malformed output.
+- `challenger_reward_settings`: the Challenger's reward settings of a composed config, as both
+  training engines read them (their one home is the same `reward_kwargs`).
 - `solver_compute_score`: 1.0 if the boxed answer equals the pseudo-label (`ground_truth`).
 - `code_solver_compute_score` (`TASK=code`): 1.0 if the executor verifies the Solver's answer to
   the code task in `ground_truth` (rows of `rl_data.code_solver_row`).
@@ -18,7 +22,9 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from rzero_rewards import parse_challenger_output, solver_reward, uncertainty_reward
+from omegaconf import DictConfig
+
+from rzero_rewards import ChallengerRewardSettings, parse_challenger_output, solver_reward, uncertainty_reward
 from rzero_rewards.code import check_answers, parse_solver_answer, solve_reward, task_from_record
 
 from .inference_defaults import MAX_TOKENS, SOLVER_SAMPLES
@@ -57,18 +63,30 @@ async def challenger_compute_score(
     solver_temperature: float = 1.0,
     solver_format_example: bool = False,
     solver_last_number_fallback: bool = False,
-    uncertainty_scale: str = "paper",
-    format_penalty: float = 0.0,
-    **_: Any,
-) -> dict[str, float]:
+    **reward_settings: Any,
+) -> dict[str, float | str | None]:
     """The Challenger's per-rollout reward, before the batch repetition penalty.
 
-    Returns `score` (uncertainty, or `format_penalty`) and the diagnostics the trainer logs and
-    needs: `uncertainty`, `p_hat`, `format_ok`, `solver_latency_s` (every rollout, the same keys).
+    `reward_settings`: the `ChallengerRewardSettings` fields (`uncertainty_scale`, `format_penalty`,
+    ...; the batch terms' are read by the engines from the same `reward_kwargs`); other keys, such
+    as verl's `reward_model_tokenizer`, are ignored.
+
+    Returns `score` (uncertainty, or `format_penalty`) and what the engines log and need, for every
+    rollout the same keys: `question` (the parsed question; `None` for a malformed output),
+    `uncertainty`, `p_hat`, `format_ok`, `solver_latency_s`. verl keeps each key in the batch's
+    `non_tensor_batch` (a string or `None` is stored as is, and skipped by its validation metrics).
     """
+    settings = ChallengerRewardSettings.from_kwargs(reward_settings)
     parsed = parse_challenger_output(solution_str)
     if parsed is None:
-        return {"score": format_penalty, "uncertainty": 0.0, "p_hat": -1.0, "format_ok": 0.0, "solver_latency_s": 0.0}
+        return {
+            "score": settings.format_penalty,
+            "question": None,
+            "uncertainty": 0.0,
+            "p_hat": -1.0,
+            "format_ok": 0.0,
+            "solver_latency_s": 0.0,
+        }
     question, _ = parsed
     urls = _solver_urls(reward_router_address, solver_urls)
     client = _client(
@@ -81,14 +99,21 @@ async def challenger_compute_score(
         last_number_fallback=solver_last_number_fallback,
     )
     (verdict,) = await client.score_async([question])
-    uncertainty = uncertainty_reward(verdict.p_hat, uncertainty_scale)
+    uncertainty = uncertainty_reward(verdict.p_hat, settings.uncertainty_scale)
     return {
         "score": uncertainty,
+        "question": question,
         "uncertainty": uncertainty,
         "p_hat": verdict.p_hat,
         "format_ok": 1.0,
         "solver_latency_s": verdict.latency_s,
     }
+
+
+def challenger_reward_settings(config: DictConfig) -> ChallengerRewardSettings:
+    """The Challenger's reward settings of a composed config (`reward.custom_reward_function.reward_kwargs`:
+    the mapping verl passes to `challenger_compute_score`); both training engines read them here."""
+    return ChallengerRewardSettings.from_kwargs(config.reward.custom_reward_function.reward_kwargs)
 
 
 def solver_compute_score(

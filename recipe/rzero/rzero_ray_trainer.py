@@ -1,11 +1,12 @@
-"""`RayRZeroTrainer`: verl's `RayPPOTrainer` plus the Challenger's batch repetition penalty.
+"""`RayRZeroTrainer`: verl's `RayPPOTrainer` plus the Challenger's batch repetition penalty and the `rzero/*` step metrics.
 
 verl's reward loop scores each rollout on its own (`reward_fn.challenger_compute_score`: the
 uncertainty reward), but R-Zero's repetition penalty clusters the whole rollout batch. With
 streaming rewards (the Solver served by our `SolverService`, or by verl's reward model on its own
 resource pool) the scores are in the batch when `fit()` balances it, right before it extracts the
-rewards for the advantages; this trainer applies the penalty there and logs the Challenger's
-diagnostics. Everything else is verl's.
+rewards for the advantages; this trainer applies the penalty there (the step shared with the TRL
+engine, `rzero_rewards.score_challenger_rollouts`) and logs the Challenger's diagnostics and both
+roles' `rzero/*` step metrics (`rzero_rewards.step_reward_metrics`). Everything else is verl's.
 """
 
 from __future__ import annotations
@@ -13,54 +14,43 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from omegaconf import DictConfig
+import torch
 from verl import DataProto
 from verl.trainer.ppo.ray_trainer import RayPPOTrainer
 
-from rzero_rewards import parse_challenger_output, score_challenger_batch
+from rzero_rewards import ChallengerRewardSettings, score_challenger_rollouts, step_reward_metrics
 
 from .config_checks import check_rzero_config
+from .reward_fn import challenger_reward_settings
 
 
-def apply_challenger_batch_rewards(
-    batch: DataProto, tokenizer: Any, penalty_threshold: float | None, clip: bool, format_penalty: float
-) -> dict[str, float]:
-    """Turn each well-formed rollout's uncertainty into its final reward, in place; return step metrics.
+def apply_challenger_batch_rewards(batch: DataProto, settings: ChallengerRewardSettings) -> dict[str, float]:
+    """Replace each rollout's reward by its final Challenger reward, in place; return the step's metrics.
 
-    Reads the per-rollout `uncertainty`, `p_hat` and `format_ok` that `challenger_compute_score`
-    reported, scores the batch with `score_challenger_batch` (repetition penalty unless
-    `penalty_threshold` is None, clip) and rewrites `rm_scores` (the score sits on the last
-    response token). Malformed rollouts keep the format score (`format_penalty`) the reward
-    function gave them.
+    Scores the `question`, `uncertainty`, `p_hat` and `solver_latency_s` that `challenger_compute_score`
+    reported (in `non_tensor_batch`) with `score_challenger_rollouts` and rewrites `rm_scores`
+    (batch × response tokens; the reward sits on the last response token, where verl's reward loop put
+    it). Malformed rollouts get `settings.format_penalty`, the score the reward function gave them.
+    Each rollout's penalty is added to the batch as the reward extra `repetition_penalty`.
     """
     scores = batch.batch["rm_scores"]
-    response_length = scores.shape[1]
-    lengths = batch.batch["attention_mask"][:, -response_length:].sum(-1).tolist()
-    info = batch.non_tensor_batch
-    valid = [i for i in range(len(lengths)) if float(info["format_ok"][i]) > 0]
-    texts = tokenizer.batch_decode([batch.batch["responses"][i, : lengths[i]] for i in valid], skip_special_tokens=True)
-    questions: list[str | None] = [None] * len(lengths)
-    for i, text in zip(valid, texts):
-        questions[i] = parse_challenger_output(text)[0]
-    scored = score_challenger_batch(
-        questions,
-        info["uncertainty"].astype(np.float64).tolist(),
-        info["p_hat"].astype(np.float64).tolist(),
-        info["solver_latency_s"].astype(np.float64).tolist(),
-        penalty_threshold=penalty_threshold,
-        clip=clip,
-        format_penalty=format_penalty,
-    )
-    for i in valid:
-        scores[i].zero_()
-        scores[i, lengths[i] - 1] = scored.rewards[i]
-    info["repetition_penalty"] = np.asarray(scored.penalties)
+    last_token = batch.batch["attention_mask"][:, -scores.shape[1] :].sum(-1) - 1
+    scored = score_challenger_rollouts(batch.non_tensor_batch, settings)
+    scores.zero_()
+    scores[torch.arange(len(scores), device=scores.device), last_token] = scores.new_tensor(scored.rewards)
+    batch.non_tensor_batch["repetition_penalty"] = np.asarray(scored.penalties)
     batch.meta_info["reward_extra_keys"] = [*batch.meta_info.get("reward_extra_keys", []), "repetition_penalty"]
     return scored.metrics
 
 
+def rollout_reward_metrics(batch: DataProto) -> dict[str, float]:
+    """`step_reward_metrics` of the batch's final rewards (`rm_scores` summed over tokens), grouped by verl's
+    prompt `uid` as its GRPO advantage groups them."""
+    return step_reward_metrics(batch.batch["rm_scores"].sum(-1).tolist(), batch.non_tensor_batch["uid"].tolist())
+
+
 class RayRZeroTrainer(RayPPOTrainer):
-    """RayPPOTrainer that applies R-Zero's batch-level Challenger reward terms."""
+    """RayPPOTrainer that applies R-Zero's batch-level Challenger reward terms and logs the `rzero/*` step metrics."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -69,12 +59,10 @@ class RayRZeroTrainer(RayPPOTrainer):
     def _balance_batch(self, batch: DataProto, metrics: dict, **kwargs: Any) -> None:
         super()._balance_batch(batch, metrics, **kwargs)
         metrics.update(self.apply_batch_rewards(batch))
+        metrics.update(rollout_reward_metrics(batch))
 
     def apply_batch_rewards(self, batch: DataProto) -> dict[str, float]:
         """The batch-level reward terms of this run's role (only the Challenger has one)."""
-        settings = self.config.rzero
-        if settings.role != "challenger":
+        if self.config.rzero.role != "challenger":
             return {}
-        threshold = settings.repetition_penalty.threshold if settings.repetition_penalty.enable else None
-        format_penalty = self.config.reward.custom_reward_function.reward_kwargs.get("format_penalty", 0.0)
-        return apply_challenger_batch_rewards(batch, self.tokenizer, threshold, settings.clip, format_penalty)
+        return apply_challenger_batch_rewards(batch, challenger_reward_settings(self.config))

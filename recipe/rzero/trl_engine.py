@@ -4,7 +4,8 @@ For single machines (CPU included), where verl's trainer cannot run. It reads th
 Hydra config as `main_rzero` (`rzero_challenger.yaml` / `rzero_solver.yaml` plus the same
 overrides), maps verl's hyper-parameter names onto `GRPOConfig` (`grpo_config`), trains on the same
 parquet files, and scores with the same reward functions (`reward_fn.py`, plus
-`score_challenger_batch` for the Challenger's batch terms). No RL loop of its own.
+`score_challenger_rollouts` for the Challenger's batch terms, as under verl), logging the same
+`rzero/*` step metrics (`step_reward_metrics`). No RL loop of its own.
 
 Differences from verl that the mapping cannot remove: TRL generates with transformers (no vLLM on
 CPU), uses the k3 KL estimator (verl's `low_var_kl` is k3 clamped to [−10, 10]) and does not
@@ -23,9 +24,9 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from rzero_rewards import parse_challenger_output, score_challenger_batch
+from rzero_rewards import score_challenger_rollouts, step_reward_metrics
 
-from .reward_fn import challenger_compute_score, solver_compute_score
+from .reward_fn import challenger_compute_score, challenger_reward_settings, solver_compute_score
 
 # verl's loss aggregation → TRL's loss type with the same normalisation.
 LOSS_TYPES = {"token-mean": "dapo", "seq-mean-token-mean": "grpo", "seq-mean-token-sum-norm": "dr_grpo"}
@@ -140,26 +141,17 @@ def grpo_config(config: DictConfig) -> Any:
 def challenger_reward_function(config: DictConfig) -> Callable[..., Any]:
     """TRL reward function of the Challenger: `challenger_compute_score` per rollout, then the batch terms."""
     reward_kwargs = OmegaConf.to_container(config.reward.custom_reward_function.reward_kwargs, resolve=True)
-    penalty = config.rzero.repetition_penalty
-    threshold = penalty.threshold if penalty.enable else None
+    settings = challenger_reward_settings(config)
+    group_size = config.actor_rollout_ref.rollout.n
 
     async def challenger(completions: list, data_source: list, log_metric: Callable, **_: Any) -> list[float]:
         texts = [_text(completion) for completion in completions]
-        results = await asyncio.gather(
+        reports = await asyncio.gather(
             *(challenger_compute_score(source, text, **reward_kwargs) for source, text in zip(data_source, texts))
         )
-        questions = [parsed[0] if (parsed := parse_challenger_output(text)) else None for text in texts]
-        scored = score_challenger_batch(
-            questions,
-            [result["uncertainty"] for result in results],
-            [result["p_hat"] for result in results],
-            [result["solver_latency_s"] for result in results],
-            penalty_threshold=threshold,
-            clip=config.rzero.clip,
-            format_penalty=reward_kwargs.get("format_penalty", 0.0),
-        )
-        for name, value in scored.metrics.items():
-            log_metric(name, value)
+        scored = score_challenger_rollouts({key: [report[key] for report in reports] for key in reports[0]}, settings)
+        groups = _groups(len(reports), group_size)
+        _log_metrics(log_metric, scored.metrics | step_reward_metrics(scored.rewards, groups))
         return scored.rewards
 
     return challenger
@@ -168,14 +160,30 @@ def challenger_reward_function(config: DictConfig) -> Callable[..., Any]:
 def solver_reward_function(config: DictConfig) -> Callable[..., list[float]]:
     """TRL reward function of the Solver: `solver_compute_score` against each row's pseudo-label."""
     reward_kwargs = OmegaConf.to_container(config.reward.custom_reward_function.reward_kwargs, resolve=True)
+    group_size = config.actor_rollout_ref.rollout.n
 
-    def solver(completions: list, data_source: list, reward_model: list, **_: Any) -> list[float]:
-        return [
+    def solver(completions: list, data_source: list, reward_model: list, log_metric: Callable, **_: Any) -> list[float]:
+        rewards = [
             solver_compute_score(source, _text(completion), row["ground_truth"], **reward_kwargs)["score"]
             for source, completion, row in zip(data_source, completions, reward_model)
         ]
+        _log_metrics(log_metric, step_reward_metrics(rewards, _groups(len(rewards), group_size)))
+        return rewards
 
     return solver
+
+
+def _groups(rollouts: int, group_size: int) -> list[int]:
+    """The prompt group of each rollout of a TRL generation batch, which holds each prompt's
+    `num_generations` (`actor_rollout_ref.rollout.n`) rollouts consecutively; in one process, as
+    this engine runs, the reward function sees whole groups, as TRL's own `frac_reward_zero_std`."""
+    return [index // group_size for index in range(rollouts)]
+
+
+def _log_metrics(log_metric: Callable[[str, float], None], metrics: dict[str, float]) -> None:
+    """Log through TRL's `log_metric` (averaged over each logging step, like TRL's own metrics)."""
+    for name, value in metrics.items():
+        log_metric(name, value)
 
 
 def _check_rows(files: list[str]) -> None:

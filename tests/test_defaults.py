@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from recipe.rzero import inference_defaults
+from recipe.rzero.__main__ import main as rzero
+from recipe.rzero.commands import composed_rows
 from recipe.rzero.inference_defaults import MAX_TOKENS, P_HAT_BAND, SOLVER_SAMPLES, vllm_memory_share
 from recipe.rzero.reward_fn import challenger_compute_score, challenger_reward_settings, solver_compute_score
 from rzero_rewards import CHALLENGER_REWARD_DEFAULTS, ChallengerRewardSettings
@@ -157,29 +159,19 @@ def test_the_vllm_memory_share():
     assert vllm_memory_share("cuda", 4) == 0.85 and vllm_memory_share("cpu", 2) == 0.125
 
 
-def _challenger_prompts_script():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("challenger_prompts", ROOT / "scripts" / "challenger_prompts.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_challenger_prompt_rows_follow_the_composed_config(tmp_path):
     """The loop no longer computes batch × steps by hand: the prompts stage composes the training's config."""
     import pyarrow.parquet as pq
 
-    script = _challenger_prompts_script()
     output = tmp_path / "prompts.parquet"
-    script.main(["--output", str(output), "--config-name", "rzero_challenger", "trainer.total_training_steps=3",
-                 "data.train_batch_size=4", "+device=cpu"])  # fmt: skip
+    rzero(["challenger-prompts", "--output", str(output), "--config-name", "rzero_challenger",
+           "trainer.total_training_steps=3", "data.train_batch_size=4", "+device=cpu"])  # fmt: skip
     assert pq.read_table(output).num_rows == 12
-    assert script.composed_rows("rzero_challenger", []) == 128 * 5  # the paper's batch and steps
-    script.main(["--output", str(output), "--rows", "7", "--format-example"])
+    assert composed_rows("rzero_challenger", []) == 128 * 5  # the paper's batch and steps
+    rzero(["challenger-prompts", "--output", str(output), "--rows", "7", "--format-example"])
     assert pq.read_table(output).num_rows == 7
-    with pytest.raises(SystemExit):
-        script.main(["--output", str(output), "--rows", "7", "data.train_batch_size=4"])  # overrides need a config
+    with pytest.raises(SystemExit):  # overrides need a config
+        rzero(["challenger-prompts", "--output", str(output), "--rows", "7", "data.train_batch_size=4"])
 
 
 @pytest.mark.parametrize(("script", "rows"), [("run_qwen3_4b.sh", 128 * 5), ("run_smollm2_cpu.sh", 4 * 3)])
@@ -188,9 +180,9 @@ def test_the_loop_derives_the_prompt_rows_from_the_challenger_training(script, r
     from tests.test_recipe_config import planned_commands
 
     commands = planned_commands(script, tmp_path)
-    prompts = next(c for c in commands if c[1].endswith("scripts/challenger_prompts.py"))
+    prompts = next(c for c in commands if c[1:4] == ["-m", "recipe.rzero", "challenger-prompts"])
     training = next(c for c in commands if "--config-name" in c and "rzero_challenger" in c and c is not prompts)
     position = prompts.index("--config-name")
-    assert _challenger_prompts_script().composed_rows(prompts[position + 1], prompts[position + 2 :]) == rows
+    assert composed_rows(prompts[position + 1], prompts[position + 2 :]) == rows
     config = compose_recipe("rzero_challenger", training[training.index("--config-name") + 2 :])
     assert config.data.train_batch_size * config.trainer.total_training_steps == rows

@@ -1,6 +1,5 @@
 """Compose the recipe's configs against the installed verl's config tree, as the launcher does."""
 
-from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
@@ -125,17 +124,18 @@ def test_gpu_examples_compose_and_chain(script, tmp_path):
         config = compose_recipe(name, command[command.index("--config-name") + 2 :])
         validate_with_verl(config)
         check_rzero_config(config)
-    # Every input is the base model or an output of an earlier stage.
+    # Every input is the base model or an output of an earlier stage (a training's: <default_local_dir>/model).
     produced = {"Qwen/Qwen3-4B-Base", "Qwen/Qwen3-8B-Base"}
-    inputs = ("--model", "--questions", "--local_dir", "actor_rollout_ref.model.path", "data.train_files")
-    outputs = ("--output", "--target_dir", "trainer.default_local_dir")
+    inputs = ("--model", "--questions", "actor_rollout_ref.model.path", "data.train_files")
     for command in commands:
         arguments = dict(zip(command, command[1:])) | dict(a.split("=", 1) for a in command if "=" in a)
         for key in inputs:
             if key in arguments:
-                value = arguments[key]
-                assert value in produced or any(value.startswith(p + "/global_step_") for p in produced), (key, value)
-        produced |= {arguments[key] for key in outputs if key in arguments}
+                assert arguments[key] in produced, (key, arguments[key])
+        if "--output" in arguments:
+            produced.add(arguments["--output"])
+        if "trainer.default_local_dir" in arguments:
+            produced.add(arguments["trainer.default_local_dir"] + "/model")
 
 
 @pytest.mark.parametrize("script", ["run_qwen3_4b.sh", "run_qwen3_8b.sh"])
@@ -146,11 +146,11 @@ def test_gpu_examples_spread_inference_stages_over_every_gpu(script, tmp_path):
     from recipe.rzero.stages.generate import GenerateConfig
     from recipe.rzero.stages.label import LabelConfig
 
-    stages = {"generate.py": GenerateConfig, "label.py": LabelConfig, "evaluate.py": EvaluateConfig}
-    planned = [c for c in planned_commands(script, tmp_path) if len(c) > 1 and Path(c[1]).name in stages]
-    assert {Path(c[1]).name for c in planned} == set(stages)
+    stages = {"generate": GenerateConfig, "label": LabelConfig, "evaluate": EvaluateConfig}
+    planned = [c for c in planned_commands(script, tmp_path) if c[1:3] == ["-m", "recipe.rzero"] and c[3] in stages]
+    assert {c[3] for c in planned} == set(stages)
     for command in planned:
-        arguments = vars(build_parser(stages[Path(command[1]).name]).parse_args(command[2:]))
+        arguments = vars(build_parser(stages[command[3]]).parse_args(command[4:]))
         assert arguments["device"] == "cuda" and arguments["gpu_ids"] == [str(gpu) for gpu in range(8)], command
         assert arguments["replicas"] * arguments["tensor_parallel_size"] == 8, command
         if arguments.get("gold"):  # the 200-question gold slice: a chunk for each of the 8 engines

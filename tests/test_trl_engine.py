@@ -158,7 +158,7 @@ def test_cpu_example_plan_composes_and_chains(flags, tmp_path):
         grpo_config(config)
         if config.rzero.role == "challenger":
             assert challenger_reward_settings(config).repetition_penalty == ("--no-repetition-penalty" not in flags)
-    labels = [c for c in commands if c[1].endswith("scripts/label.py") and "--questions" in c]
+    labels = [c for c in commands if c[1:4] == ["-m", "recipe.rzero", "label"] and "--questions" in c]
     assert ("--no-filter" in labels[0]) == ("--no-filter" in flags)
     produced = {commands[0][commands[0].index("--model") + 1]}  # the base model
     for command in commands:

@@ -7,8 +7,8 @@ device and size keys rewritten (`on_cpu`), so a wrong key or an incompatible com
 `examples/run_qwen3_{4b,8b}.sh` fails here:
 
 - `scripts/rzero_loop.sh` with `ENGINE=verl`, both trainings with run_qwen3_4b.sh's overrides:
-  Challenger 2 steps rewarded by the loop's Solver service, merge, generation by the merged
-  Challenger (vLLM), labelling, Solver 2 steps on the label stage's parquet, merge;
+  Challenger 2 steps rewarded by the loop's Solver service, merged by main_rzero, generation by the
+  merged Challenger (vLLM), labelling, Solver 2 steps on the label stage's parquet, merged;
 - Solver, run_qwen3_8b.sh (FSDP offload), killed during step 2 and resumed;
 - Challenger, run_qwen3_8b.sh, 1 step.
 Every run must leave no Ray process behind.
@@ -55,7 +55,8 @@ SIZES = {
     "actor_rollout_ref.ref.log_prob_max_token_len_per_gpu": "2048",
     "actor_rollout_ref.rollout.log_prob_max_token_len_per_gpu": "2048",
 }
-# What scripts/rzero_loop.sh itself passes (paths, steps, the service address): each test sets its own.
+# What scripts/rzero_loop.sh itself passes (paths, the service address) and the number of steps: each
+# test sets its own.
 LOOP_KEYS = (
     "hydra.run.dir",
     "actor_rollout_ref.model.path",
@@ -168,6 +169,7 @@ def loop_run(tmp_path_factory, embedded_model, infer_python) -> Path:
         role: [
             *on_cpu(example_overrides("run_qwen3_4b.sh", role, plan)),
             *TINY_MODEL[role],
+            "trainer.total_training_steps=2",
             f"trainer.rollout_data_dir={run_dir}/iter_1/{role}_checkpoints/rollouts",
         ]
         for role in ("challenger", "solver")
@@ -176,7 +178,6 @@ def loop_run(tmp_path_factory, embedded_model, infer_python) -> Path:
     env = {
         **os.environ, "ENGINE": "verl", "RUN_DIR": str(run_dir), "BASE_MODEL": embedded_model, "ITERATIONS": "1",
         "PYTHON": sys.executable, "INFER_PYTHON": infer_python,
-        "CHALLENGER_STEPS": "2", "SOLVER_STEPS": "2", "CHALLENGER_PROMPT_ROWS": "4",  # 2 prompts per step
         "PROMPT_ARGS": "--format-example",
         "SERVE_ARGS": f"{context} --gpu-memory-utilization 0.1",
         "GENERATE_ARGS": f"--num-questions 16 --max-tokens 64 --temperature 0.7 --format-example {context}",
@@ -256,7 +257,7 @@ def assert_signal_is_a_non_zero_advantage(curves: dict[str, list[tuple[int, floa
 def test_the_loop_merges_each_role_into_a_model_vllm_serves(loop_run, embedded_model):
     base = load_file(f"{embedded_model}/model.safetensors")
     for role in ("challenger", "solver"):
-        merged = loop_run / "iter_1" / role
+        merged = loop_run / "iter_1" / f"{role}_checkpoints" / "model"  # main_rzero merged it there
         assert (merged / "tokenizer.json").is_file() and (merged / "config.json").is_file()
         trained = load_file(merged / "model.safetensors")
         assert set(trained) <= set(base) and len(trained) >= len(base) - 1  # a tied lm_head may be dropped
@@ -298,6 +299,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path, embedded_model,
     assert "step:1 -" not in resumed and "step:2 -" in resumed  # continued at step 2, step 1 not repeated
     assert dumped.read_text() == step_1
     assert saved.read_text().strip() == "2" and (directory / "global_step_2" / "actor").is_dir()
+    assert (directory / "model" / "config.json").is_file() and not (directory / "model.partial").exists()
 
 
 @pytest.mark.vllm

@@ -67,11 +67,9 @@ def _json(path: Path) -> dict[str, Any] | None:
 
 
 def model_dir(iteration_dir: Path, role: str) -> Path | None:
-    """The HF model a role's training produced in an iteration (trl engine, or verl after merging)."""
-    for candidate in (iteration_dir / f"{role}_checkpoints" / "model", iteration_dir / role):
-        if (candidate / "config.json").is_file():
-            return candidate
-    return None
+    """The HF model a role's training produced in an iteration (either engine: `<checkpoints>/model`)."""
+    candidate = iteration_dir / f"{role}_checkpoints" / "model"
+    return candidate if (candidate / "config.json").is_file() else None
 
 
 def weight_change(before: str | Path, after: Path) -> float:

@@ -4,7 +4,8 @@
     python -m recipe.rzero.main_trl --config-name rzero_solver data.train_files=... ...
 
 The same configs and overrides as `main_rzero` (verl); `trl_engine` maps them onto `GRPOConfig`.
-The final model is written to `<trainer.default_local_dir>/model`, ready for the next stage.
+The final model is written to `<trainer.default_local_dir>/model`, ready for the next stage
+(`training.py`: the contract both engines keep).
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
-from .config_checks import check_rzero_config
+from .training import train_role
 from .trl_engine import train
 
 
 @hydra.main(config_path="config", config_name="rzero_challenger", version_base=None)
 def main(config: DictConfig) -> None:
-    check_rzero_config(config)
-    print(f"[rzero] final model: {train(config)}")
+    train_role(config, train)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,6 @@ from .reward_fn import challenger_compute_score, challenger_reward_settings, sol
 
 # verl's loss aggregation → TRL's loss type with the same normalisation.
 LOSS_TYPES = {"token-mean": "dapo", "seq-mean-token-mean": "grpo", "seq-mean-token-sum-norm": "dr_grpo"}
-FINAL_MODEL_DIR = "model"
 
 
 def _require(condition: bool, message: str) -> None:
@@ -74,7 +72,7 @@ def grpo_config(config: DictConfig) -> Any:
     rollout = config.actor_rollout_ref.rollout
     trainer = config.trainer
     _require(not config.reward.reward_model.enable, "reward.reward_model.enable=true (serve the Solver with "
-             "scripts/serve_solver.py and pass reward.custom_reward_function.reward_kwargs.solver_urls)")  # fmt: skip
+             "rzero serve-solver and pass reward.custom_reward_function.reward_kwargs.solver_urls)")  # fmt: skip
     _require(config.algorithm.adv_estimator == "grpo", f"algorithm.adv_estimator={config.algorithm.adv_estimator}")
     _require(not config.algorithm.use_kl_in_reward, "algorithm.use_kl_in_reward=true (TRL has the KL in the loss)")
     _require(actor.loss_agg_mode in LOSS_TYPES, f"actor.loss_agg_mode={actor.loss_agg_mode}")
@@ -202,22 +200,19 @@ def _text(completion: Any) -> str:
     return completion[-1]["content"] if isinstance(completion, list) else completion
 
 
-def train(config: DictConfig) -> Path:
-    """Train the role of `config` and save the final HF model to `<default_local_dir>/model`.
+def train(config: DictConfig, target: Path) -> None:
+    """Train the role of `config` and save the final HF model to `target` (`training.train_role` makes
+    it `<default_local_dir>/model`).
 
     Resumable: checkpoints every `trainer.save_freq` steps and, with `trainer.resume_mode=auto`,
-    continues from the newest one; a finished run (the final model exists) is not trained again.
+    continues from the newest one.
     """
     from datasets import load_dataset
     from transformers import AutoTokenizer
-    from trl import GRPOTrainer
     from transformers.trainer_utils import get_last_checkpoint
+    from trl import GRPOTrainer
 
     output_dir = Path(config.trainer.default_local_dir)
-    final = output_dir / FINAL_MODEL_DIR
-    if final.is_dir():
-        print(f"[rzero] {final} exists: training already finished")
-        return final
     arguments = grpo_config(config)
     # transformers' TensorBoard callback reads its directory from the environment (as verl's TENSORBOARD_DIR).
     os.environ["TENSORBOARD_LOGGING_DIR"] = str(output_dir / "tensorboard")
@@ -243,8 +238,4 @@ def train(config: DictConfig) -> Path:
     )
     resume = config.trainer.resume_mode == "auto" and output_dir.is_dir() and get_last_checkpoint(str(output_dir))
     trainer.train(resume_from_checkpoint=resume or None)
-    partial = output_dir / f"{FINAL_MODEL_DIR}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    trainer.save_model(str(partial))
-    partial.rename(final)
-    return final
+    trainer.save_model(str(target))

@@ -19,13 +19,16 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-export RUN_DIR=${RUN_DIR:-$root/runs/smollm2_cpu}
+export TASK=${TASK:-math}  # code: the executor-verified loop (issue 13) with the embedded coder model
+embedded_model=smollm2
+[[ "$TASK" == code ]] && embedded_model=qwen2.5-coder-0.5b
+export RUN_DIR=${RUN_DIR:-$root/runs/${TASK/math/smollm2}_cpu}
 data_dir=${DATA_DIR:-$root/../shared/data/benchmarks}
 
 eval "export $(bash "$root/scripts/setup_envs.sh" | tr '\n' ' ')"
 export ENGINE=${ENGINE:-trl} ITERATIONS=${ITERATIONS:-1}  # verl: verl's own trainer on CPU (+device=cpu)
 export PYTHON=$RZERO_TRAIN_PYTHON INFER_PYTHON=$RZERO_INFER_PYTHON
-export BASE_MODEL=${BASE_MODEL:-$(cd "$root" && "$PYTHON" -m recipe.rzero prepare-model)}
+export BASE_MODEL=${BASE_MODEL:-$(cd "$root" && "$PYTHON" -m recipe.rzero prepare-model --model $embedded_model)}
 
 # Budgets (override any of them from the environment for a shorter or longer run)
 challenger_steps=${CHALLENGER_STEPS:-3}
@@ -41,10 +44,24 @@ challenger_temperature=${CHALLENGER_TEMPERATURE:-0.7}  # the paper's 1.0 gives t
 context="--max-model-len 2048"
 export PROMPT_ARGS="--format-example"
 export SERVE_ARGS="$context --gpu-memory-utilization 0.1"  # a 2.4 GiB KV cache: room beside the trainer
-export GENERATE_ARGS="--num-questions $questions --max-tokens 128 --temperature $challenger_temperature --format-example $context"
-export LABEL_ARGS="--samples $samples --max-tokens 192 --format-example --last-number-fallback $context"
-export GOLD_LABEL_ARGS="--benchmark gsm8k --data-dir $data_dir --limit $gold_items $LABEL_ARGS"
-export EVAL_ARGS="--benchmarks gsm8k math500 --data-dir $data_dir --limit $eval_items --max-tokens 256 --format-example --last-number-fallback $context"
+if [[ "$TASK" == code ]]; then  # proposals (a program and an input), verified answers, CRUXEval-O
+  challenger_length=256 solver_length=128
+  export GENERATE_ARGS="--num-tasks $questions --max-tokens $challenger_length --temperature $challenger_temperature --format-example $context"
+  export LABEL_ARGS="--samples $samples --max-tokens $solver_length --format-example $context"
+  export GOLD_LABEL_ARGS=""
+  export EVAL_ARGS="--benchmarks cruxeval_o --data-dir $data_dir --limit $eval_items --max-tokens 256 $context"
+  challenger_reward="reward.custom_reward_function.reward_kwargs.solver_format_example=true"
+  solver_reward=""
+else
+  challenger_length=128 solver_length=192
+  export GENERATE_ARGS="--num-questions $questions --max-tokens $challenger_length --temperature $challenger_temperature --format-example $context"
+  export LABEL_ARGS="--samples $samples --max-tokens $solver_length --format-example --last-number-fallback $context"
+  export GOLD_LABEL_ARGS="--benchmark gsm8k --data-dir $data_dir --limit $gold_items $LABEL_ARGS"
+  export EVAL_ARGS="--benchmarks gsm8k math500 --data-dir $data_dir --limit $eval_items --max-tokens 256 --format-example --last-number-fallback $context"
+  challenger_reward="reward.custom_reward_function.reward_kwargs.solver_format_example=true
+reward.custom_reward_function.reward_kwargs.solver_last_number_fallback=true"
+  solver_reward="reward.custom_reward_function.reward_kwargs.last_number_fallback=true"
+fi
 
 # Training settings shared by both roles, one per line (verl's names; recipe/rzero/trl_engine.py maps them for TRL)
 common="
@@ -64,17 +81,16 @@ trainer.max_actor_ckpt_to_keep=1
 fi
 export CHALLENGER_OVERRIDES="$common
 trainer.total_training_steps=$challenger_steps
-data.max_response_length=128
+data.max_response_length=$challenger_length
 actor_rollout_ref.rollout.temperature=$challenger_temperature
 reward.custom_reward_function.reward_kwargs.samples=$reward_samples
-reward.custom_reward_function.reward_kwargs.solver_max_tokens=192
-reward.custom_reward_function.reward_kwargs.solver_format_example=true
-reward.custom_reward_function.reward_kwargs.solver_last_number_fallback=true
+reward.custom_reward_function.reward_kwargs.solver_max_tokens=$solver_length
+$challenger_reward
 "
 export SOLVER_OVERRIDES="$common
 trainer.total_training_steps=$solver_steps
-data.max_response_length=192
-reward.custom_reward_function.reward_kwargs.last_number_fallback=true
+data.max_response_length=$solver_length
+$solver_reward
 "
 
 exec bash "$root/scripts/rzero_loop.sh" "$@"

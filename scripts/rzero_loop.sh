@@ -2,6 +2,7 @@
 # The R-Zero co-evolution loop. For k = 1..ITERATIONS:
 #   serve Solver(k-1) -> train Challenger(k) (GRPO) -> stop the service
 #   -> generate questions with Challenger(k) -> label them with Solver(k-1) (filter)
+#   (TASK=code: code tasks, validated by the sandbox, answered by Solver(k-1) and verified by the executor)
 #   -> train Solver(k) on the kept set (GRPO) -> evaluate Solver(k)
 # Iteration 0 is the base model in both roles. The example scripts set the variables below
 # (examples/run_qwen3_4b.sh: verl on GPUs; examples/run_smollm2_cpu.sh: trl on CPU). Training
@@ -27,6 +28,8 @@ setting() { settings+=("$1"); printf -v "$1" '%s' "${!1:-$2}"; }
 : "${RUN_DIR:?set RUN_DIR}" "${BASE_MODEL:?set BASE_MODEL}"
 settings+=(BASE_MODEL)
 setting ENGINE verl                             # verl (GPU cluster) or trl (single machine, CPU too)
+setting TASK math                               # math (R-Zero: questions, majority-vote pseudo-labels) or
+                                                # code (code tasks verified by the executor, issue 13)
 setting ITERATIONS 3
 PYTHON=${PYTHON:-python3}                       # environment of the training engine
 INFER_PYTHON=${INFER_PYTHON:-$PYTHON}           # environment with vLLM (service, generate, label, evaluate)
@@ -35,8 +38,8 @@ setting CHALLENGER_GPUS "$TRAIN_GPUS"           # GPUs of Challenger training
 setting SOLVER_GPUS ""                          # GPUs serving the Solver during Challenger training
 setting PROMPT_ARGS ""                          # extra rzero challenger-prompts arguments
 setting SERVE_ARGS ""                           # extra rzero serve-solver arguments
-setting GENERATE_ARGS ""                        # extra rzero generate arguments
-setting LABEL_ARGS ""                           # extra rzero label arguments
+setting GENERATE_ARGS ""                        # extra rzero generate (TASK=code: generate-code) arguments
+setting LABEL_ARGS ""                           # extra rzero label (TASK=code: label-code) arguments
 setting GOLD_LABEL_ARGS ""                      # if set: also label a benchmark with real answers
                                                 # (rzero label --benchmark ... --gold) for pseudo-label accuracy
 setting EVAL_ARGS ""                            # if set: evaluate the base model and every Solver(k)
@@ -63,7 +66,13 @@ case "$ENGINE" in
   *) echo "rzero_loop.sh: ENGINE must be verl or trl, got '$ENGINE'" >&2; exit 2 ;;
 esac
 $no_penalty && CHALLENGER_OVERRIDES+=$'\nreward.custom_reward_function.reward_kwargs.repetition_penalty=false'
-$no_filter && LABEL_ARGS+=" --no-filter"
+case "$TASK" in  # the task's stages, their files, and label's keep-everything flag
+  math) generate=generate label=label proposals=questions.jsonl proposals_flag=--questions keep_all=--no-filter ;;
+  code) generate=generate-code label=label-code proposals=tasks.jsonl proposals_flag=--tasks keep_all="--keep all"
+    [[ -z "$GOLD_LABEL_ARGS" ]] || { echo "rzero_loop.sh: GOLD_LABEL_ARGS labels math questions; unset it with TASK=code" >&2; exit 2; } ;;
+  *) echo "rzero_loop.sh: TASK must be math or code, got '$TASK'" >&2; exit 2 ;;
+esac
+$no_filter && LABEL_ARGS+=" $keep_all"
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"
@@ -169,7 +178,7 @@ for ((k = 1; k <= ITERATIONS; k++)); do
   if ! $base_challenger; then
     # Rows = data.train_batch_size x trainer.total_training_steps of the config the training composes.
     # shellcheck disable=SC2086
-    stage "iter_${k}_challenger_prompts" -- "$PYTHON" -m recipe.rzero challenger-prompts \
+    stage "iter_${k}_challenger_prompts" -- "$PYTHON" -m recipe.rzero challenger-prompts --task "$TASK" \
       --output "$it/challenger_prompts.parquet" $PROMPT_ARGS --config-name rzero_challenger $CHALLENGER_OVERRIDES
     train_command challenger "iter${k}_challenger" "$challenger" "$it/challenger_prompts.parquet" \
       "$it/challenger_checkpoints" "$CHALLENGER_GPUS" \
@@ -182,13 +191,13 @@ $CHALLENGER_OVERRIDES"
     stop_service
     challenger="$it/challenger_checkpoints/model"
   fi
-  # --- questions from Challenger(k), pseudo-labels from Solver(k-1)
+  # --- questions (or code tasks) from Challenger(k), pseudo-labels (or verified answers) from Solver(k-1)
   # shellcheck disable=SC2086
-  stage "iter_${k}_generate" -- "$INFER_PYTHON" -m recipe.rzero generate \
-    --model "$challenger" --output "$it/questions.jsonl" $GENERATE_ARGS
+  stage "iter_${k}_generate" -- "$INFER_PYTHON" -m recipe.rzero "$generate" \
+    --model "$challenger" --output "$it/$proposals" $GENERATE_ARGS
   # shellcheck disable=SC2086
-  stage "iter_${k}_label" -- "$INFER_PYTHON" -m recipe.rzero label \
-    --model "$solver" --questions "$it/questions.jsonl" --output "$it/solver_train.parquet" $LABEL_ARGS
+  stage "iter_${k}_label" -- "$INFER_PYTHON" -m recipe.rzero "$label" \
+    --model "$solver" "$proposals_flag" "$it/$proposals" --output "$it/solver_train.parquet" $LABEL_ARGS
   if [[ -n "$GOLD_LABEL_ARGS" ]]; then
     # shellcheck disable=SC2086
     stage "iter_${k}_label_gold" -- "$INFER_PYTHON" -m recipe.rzero label \

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from .embedded_models import DEFAULT_MODEL, EMBEDDED_MODELS, prepare_embedded_model
 from .evaluation.compare import compare_runs
@@ -29,7 +30,8 @@ class ChallengerPromptsConfig:
 
     Rows = data.train_batch_size × trainer.total_training_steps (e.g. 128 × 5 = 640): given with
     --rows, or read from the config the training composes (--config-name and the training's own
-    Hydra overrides), so the loop never computes them by hand.
+    Hydra overrides), so the loop never computes them by hand. `--task code` writes the code
+    proposer's chat, deduction and abduction in turn (issue 13).
     """
 
     output: Path = field(metadata={"help": "parquet file to write"})
@@ -37,9 +39,11 @@ class ChallengerPromptsConfig:
     config_name: str | None = field(
         default=None, metadata={"help": "the training's config (rzero_challenger): rows = batch × steps"}
     )
+    task: Literal["math", "code"] = field(default="math", metadata={"help": "math questions or code tasks"})
     format_example: bool = field(default=False, metadata={"help": FORMAT_EXAMPLE_HELP})
     overrides: list[str] = field(
-        default_factory=list, metadata={"help": "the training's Hydra overrides (with --config-name)", "positional": True}
+        default_factory=list,
+        metadata={"help": "the training's Hydra overrides (with --config-name)", "positional": True},
     )
 
     def __post_init__(self) -> None:
@@ -63,7 +67,7 @@ def write_challenger_prompts(config: ChallengerPromptsConfig) -> None:
     rows = config.rows if config.config_name is None else composed_rows(config.config_name, config.overrides)
     if rows < 1:
         raise ValueError(f"{rows} prompt rows composed from {config.config_name}")
-    write_rl_parquet(config.output, challenger_prompt_rows(rows, config.format_example))
+    write_rl_parquet(config.output, challenger_prompt_rows(rows, config.format_example, config.task))
     print(config.output)
 
 

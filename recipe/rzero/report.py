@@ -6,6 +6,9 @@ Reads only what the loop's stages wrote into RUN_DIR (both engines):
 - `iter_k/questions.stats.json`, `iter_k/solver_train.stats.json`, `iter_k/solver_train.votes.jsonl`:
   well-formed questions, p̂ of every labelled question, kept fraction; the label stage's manifest
   (`solver_train.parquet.manifest.json`): the p̂ band it kept;
+- with `TASK=code` (issue 13), `iter_k/tasks.stats.json` and `iter_k/solver_train.verdicts.jsonl`
+  instead: the share of proposals that validate per task type, and the verified success rate s̄ of
+  every labelled task in place of p̂;
 - `iter_k/gold_labels.stats.json`: pseudo-label accuracy on questions with real answers;
 - `eval/iter_k/summary.json`: benchmark scores (the paper-style table, via `evaluation.compare`, beside
   the paper's reported scores when the base model is one of `evaluation.paper.REPORTED`);
@@ -102,16 +105,19 @@ def collect(run_dir: Path, weights: bool = True) -> dict[str, Any]:
     iterations: list[dict[str, Any]] = []
     previous = {"challenger": base, "solver": base}
     k = 1
+    code = settings.get("TASK") == "code"  # verified code tasks: s̄ (success_rate) in place of p̂
+    votes_name = "solver_train.verdicts.jsonl" if code else "solver_train.votes.jsonl"
+    p_hat_key = "success_rate" if code else "p_hat"
     while (directory := run_dir / f"iter_{k}").is_dir():
-        votes = directory / "solver_train.votes.jsonl"
+        votes = directory / votes_name
         entry: dict[str, Any] = {
             "iteration": k,
             "challenger_curves": read_scalars(directory / "challenger_checkpoints" / "tensorboard"),
             "solver_curves": read_scalars(directory / "solver_checkpoints" / "tensorboard"),
-            "questions": _json(directory / "questions.stats.json"),
+            "questions": _json(directory / ("tasks.stats.json" if code else "questions.stats.json")),
             "labels": _json(directory / "solver_train.stats.json"),
             "gold": _json(directory / "gold_labels.stats.json"),
-            "p_hats": [record["p_hat"] for record in read_jsonl(votes)] if votes.is_file() else [],
+            "p_hats": [record[p_hat_key] for record in read_jsonl(votes)] if votes.is_file() else [],
             "band": kept_band(directory / "solver_train.parquet"),
             "weight_change": {},
         }
@@ -135,11 +141,14 @@ def collect(run_dir: Path, weights: bool = True) -> dict[str, Any]:
 
 def kept_band(labels: Path) -> tuple[float, float] | None:
     """The p̂ band `[low, high]` the label stage kept for `labels` (its manifest); `None` if it kept
-    every labelled question (`--no-filter`) or has not run."""
+    every labelled question (`--no-filter`; label-code: `--keep all` or `learnable`) or has not run."""
     manifest = _json(StageManifest.path_for(labels))
-    if manifest is None or not manifest["params"].get("filter", True):
+    if manifest is None:
         return None
-    return manifest["params"]["low"], manifest["params"]["high"]
+    params = manifest["params"]
+    if not params.get("filter", True) or params.get("keep", "band") != "band":
+        return None
+    return params["low"], params["high"]
 
 
 def _curve_value(curves: dict[str, list[tuple[int, float]]], tag: str) -> str:
@@ -154,6 +163,20 @@ def _moved(entry: dict[str, Any], role: str) -> str:
     signal = entry["signal_steps"][role]
     counts = "" if signal is None else f" ({len(signal['with_signal'])} of {len(signal['steps'])} steps with signal)"
     return f"{entry['weight_change'][role]:.2e}{counts}"
+
+
+def _code_task_lines(iterations: list[dict[str, Any]]) -> list[str]:
+    """With `TASK=code`: each iteration's proposals that validate, per task type (generate-code's stats)."""
+    lines = []
+    for entry in iterations:
+        by_type = (entry["questions"] or {}).get("by_type")
+        if by_type:
+            shares = ", ".join(
+                f"{task_type} {counts['valid']} of {counts['proposals']} ({_percent(counts['valid_fraction'])})"
+                for task_type, counts in by_type.items()
+            )
+            lines.append(f"- iteration {entry['iteration']}: code tasks that validate: {shares}")
+    return ["Code tasks proposed by Challenger(k) and validated in the sandbox:", "", *lines, ""] if lines else []
 
 
 def _percent(value: float | None) -> str:
@@ -195,7 +218,7 @@ def write_report(run_dir: Path, weights: bool = True) -> Path:
             f"| {_curve_value(challenger, CHALLENGER_CURVES['uncertainty'])} "
             f"| {_curve_value(challenger, CHALLENGER_CURVES['repetition penalty'])} "
             f"| {questions.get('kept', '—')} of {questions.get('samples', '—')} "
-            f"| {labels.get('kept', '—')} of {labels.get('questions', '—')} "
+            f"| {labels.get('kept', '—')} of {labels.get('questions', labels.get('tasks', '—'))} "
             f"({_percent(labels.get('kept_fraction'))}) "
             f"| {_percent(gold.get('pseudo_label_accuracy'))} "
             f"| {_curve_value(solver, REWARD_MEAN)} | {moved.get('challenger', '—')} | {moved.get('solver', '—')} |"
@@ -205,6 +228,7 @@ def write_report(run_dir: Path, weights: bool = True) -> Path:
         "Weights moved: relative L2 change from the previous iteration's model. A step has a signal when "
         "some prompt's rollouts got different rewards; in a step without one every GRPO advantage is 0.",
         "",
+        *_code_task_lines(iterations),
     ]
     if _plot_challenger(iterations, out / "challenger_training.png"):
         lines += ["![Challenger training](challenger_training.png)", ""]

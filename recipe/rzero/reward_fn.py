@@ -9,25 +9,43 @@ function reports.
 - `challenger_compute_score`: parse `<question>` and `\\boxed{}`; ask the served Solver m answers
   (through verl's reward-model router when `reward.reward_model.enable=True`, else the URLs in
   `solver_urls`); return the uncertainty reward, or `format_penalty` for a malformed output.
+  With `TASK=code` (rows of `rzero_code_challenger`, issue 13) the output is a code task (a
+  program and an input): validated in the sandbox, answered m times by the Solver, the answers
+  checked by execution, and the verified success rate s̄ rewarded like p̂ (or with AZR's
+  learnability, `proposer_reward=learnability`).
 - `challenger_reward_settings`: the Challenger's reward settings of a composed config, as both
   training engines read them (their one home is the same `reward_kwargs`).
-- `solver_compute_score`: 1.0 if the boxed answer equals the pseudo-label (`ground_truth`).
-- `code_solver_compute_score` (`TASK=code`): 1.0 if the executor verifies the Solver's answer to
-  the code task in `ground_truth` (rows of `rl_data.code_solver_row`).
+- `solver_compute_score`: 1.0 if the boxed answer equals the pseudo-label (`ground_truth`); for
+  rows of `rzero_code_solver` (`TASK=code`), `code_solver_compute_score`: 1.0 if the executor
+  verifies the answer to the code task in `ground_truth` (rows of `rl_data.code_solver_row`).
+
+The task is the rows' (`data_source`), so one config per role serves both tasks.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from omegaconf import DictConfig
 
 from rzero_rewards import ChallengerRewardSettings, parse_challenger_output, solver_reward, uncertainty_reward
-from rzero_rewards.code import check_answers, parse_solver_answer, solve_reward, task_from_record
+from rzero_rewards.code import (
+    check_answers,
+    learnability_reward,
+    parse_proposal,
+    parse_solver_answer,
+    solve_reward,
+    task_from_record,
+    validate_tasks,
+)
 
 from .inference_defaults import MAX_TOKENS, SOLVER_SAMPLES
+from .prompts import code_solver_messages
+from .rl_data import CODE_CHALLENGER_DATA_SOURCE, CODE_SOLVER_DATA_SOURCE, PROPOSED_TASK_TYPES
 from .solver_client import SolverClient, SolverClientConfig
 
 
@@ -63,51 +81,113 @@ async def challenger_compute_score(
     solver_temperature: float = 1.0,
     solver_format_example: bool = False,
     solver_last_number_fallback: bool = False,
+    proposer_reward: str = "uncertainty",
     **reward_settings: Any,
 ) -> dict[str, float | str | None]:
     """The Challenger's per-rollout reward, before the batch repetition penalty.
+
+    A row's `data_source` says what the Challenger was asked for: a math question
+    (`rzero_challenger`: parse `<question>`, vote on the Solver's m answers, reward p̂'s
+    uncertainty) or, with `TASK=code`, a code task (`rzero_code_challenger`, issue 13: see
+    `_code_proposal_score`; `proposer_reward` applies there only, `solver_last_number_fallback`
+    to math only).
 
     `reward_settings`: the `ChallengerRewardSettings` fields (`uncertainty_scale`, `format_penalty`,
     ...; the batch terms' are read by the engines from the same `reward_kwargs`); other keys, such
     as verl's `reward_model_tokenizer`, are ignored.
 
     Returns `score` (uncertainty, or `format_penalty`) and what the engines log and need, for every
-    rollout the same keys: `question` (the parsed question; `None` for a malformed output),
-    `uncertainty`, `p_hat`, `format_ok`, `solver_latency_s`. verl keeps each key in the batch's
-    `non_tensor_batch` (a string or `None` is stored as is, and skipped by its validation metrics).
+    rollout the same keys: `question` (the parsed question, or the task's program and input; `None`
+    for a malformed output), `uncertainty`, `p_hat`, `format_ok`, `solver_latency_s`. verl keeps each
+    key in the batch's `non_tensor_batch` (a string or `None` is stored as is, and skipped by its
+    validation metrics).
     """
     settings = ChallengerRewardSettings.from_kwargs(reward_settings)
+
+    def client() -> SolverClient:
+        return _client(
+            _solver_urls(reward_router_address, solver_urls),
+            solver_model,
+            samples=samples,
+            max_tokens=solver_max_tokens,
+            temperature=solver_temperature,
+            format_example=solver_format_example,
+            last_number_fallback=solver_last_number_fallback,
+        )
+
+    if data_source == CODE_CHALLENGER_DATA_SOURCE:
+        return await _code_proposal_score(solution_str, extra_info, client, settings, proposer_reward)
     parsed = parse_challenger_output(solution_str)
     if parsed is None:
-        return {
-            "score": settings.format_penalty,
-            "question": None,
-            "uncertainty": 0.0,
-            "p_hat": -1.0,
-            "format_ok": 0.0,
-            "solver_latency_s": 0.0,
-        }
+        return _malformed(settings)
     question, _ = parsed
-    urls = _solver_urls(reward_router_address, solver_urls)
-    client = _client(
-        urls,
-        solver_model,
-        samples=samples,
-        max_tokens=solver_max_tokens,
-        temperature=solver_temperature,
-        format_example=solver_format_example,
-        last_number_fallback=solver_last_number_fallback,
-    )
-    (verdict,) = await client.score_async([question])
+    (verdict,) = await client().score_async([question])
     uncertainty = uncertainty_reward(verdict.p_hat, settings.uncertainty_scale)
+    return _scored(uncertainty, question, verdict.p_hat, verdict.latency_s)
+
+
+def _scored(reward: float, question: str, p_hat: float, latency_s: float) -> dict[str, float | str | None]:
     return {
-        "score": uncertainty,
+        "score": reward,
         "question": question,
-        "uncertainty": uncertainty,
-        "p_hat": verdict.p_hat,
+        "uncertainty": reward,
+        "p_hat": p_hat,
         "format_ok": 1.0,
-        "solver_latency_s": verdict.latency_s,
+        "solver_latency_s": latency_s,
     }
+
+
+def _malformed(settings: ChallengerRewardSettings) -> dict[str, float | str | None]:
+    """A Challenger rollout with nothing to score: the format penalty, and the same keys as a scored one."""
+    return {
+        "score": settings.format_penalty,
+        "question": None,
+        "uncertainty": 0.0,
+        "p_hat": -1.0,
+        "format_ok": 0.0,
+        "solver_latency_s": 0.0,
+    }
+
+
+async def _code_proposal_score(
+    solution_str: str,
+    extra_info: dict | None,
+    client: Callable[[], SolverClient],
+    settings: ChallengerRewardSettings,
+    proposer_reward: str,
+) -> dict[str, float | str | None]:
+    """A proposed code task's reward (issue 13). `extra_info["task_type"]` (`deduction` or
+    `abduction`, from the prompt row) is what was asked for. The proposal (a ```python block defining
+    `f` and an ```input block) must parse and pass `validate_tasks` (static policy, limits, a literal
+    output, the same on two runs), else it scores `format_penalty`. The Solver's m answers to the
+    task (`prompts.code_solver_messages`, with the one-shot example when the client has
+    `format_example`) are checked by execution (`check_answers`); their success rate s̄ (reported as
+    `p_hat`) is rewarded as R-Zero rewards p̂ (`proposer_reward="uncertainty"`, scaled by
+    `uncertainty_scale`) or with AZR's learnability (`"learnability"`: 1 − s̄ for 0 < s̄ < 1, else 0).
+    `question` is the task's program and input, which the repetition penalty compares.
+    Raises ValueError for an unknown task type or `proposer_reward`.
+    """
+    task_type = (extra_info or {}).get("task_type")
+    if task_type not in PROPOSED_TASK_TYPES:
+        raise ValueError(f"a code Challenger row needs extra_info.task_type in {PROPOSED_TASK_TYPES}: {task_type!r}")
+    if proposer_reward not in ("uncertainty", "learnability"):
+        raise ValueError(f"proposer_reward must be 'uncertainty' or 'learnability', got {proposer_reward!r}")
+    proposal = parse_proposal(solution_str)
+    if proposal is None:
+        return _malformed(settings)
+    (validation,) = await asyncio.to_thread(validate_tasks, [proposal])
+    if validation.task is None:
+        return _malformed(settings)
+    task, solver = validation.task, client()
+    chat = code_solver_messages(task, task_type, solver.config.format_example)
+    ((responses, latency),) = await solver.answer_async([chat])
+    answers = [(task_type, task, parse_solver_answer(response, task_type)) for response in responses]
+    success_rate = sum(await asyncio.to_thread(check_answers, answers)) / len(answers)
+    if proposer_reward == "uncertainty":
+        reward = uncertainty_reward(success_rate, settings.uncertainty_scale)
+    else:
+        reward = learnability_reward(success_rate)
+    return _scored(reward, f"{task.program}\n{task.input}", success_rate, latency)
 
 
 def challenger_reward_settings(config: DictConfig) -> ChallengerRewardSettings:
@@ -125,7 +205,10 @@ def solver_compute_score(
     last_number_fallback: bool = False,
     **_: Any,
 ) -> dict[str, float]:
-    """The Solver's reward: agreement of its last `\\boxed{}` answer with the pseudo-label."""
+    """The Solver's reward: agreement of its last `\\boxed{}` answer with the pseudo-label; on a code
+    task's row (`rzero_code_solver`), `code_solver_compute_score`."""
+    if data_source == CODE_SOLVER_DATA_SOURCE:
+        return code_solver_compute_score(data_source, solution_str, ground_truth, extra_info)
     score = solver_reward(solution_str, ground_truth, last_number_fallback)
     return {"score": score, "acc": score}
 

@@ -13,11 +13,14 @@ from typing import Any
 from rzero_rewards.code import task_from_record, task_record
 
 from .artifacts import atomic_path
-from .prompts import challenger_messages, code_solver_messages, solver_messages
+from .prompts import challenger_messages, code_proposer_messages, code_solver_messages, solver_messages
 
 SOLVER_DATA_SOURCE = "rzero_solver"
 CODE_SOLVER_DATA_SOURCE = "rzero_code_solver"
 CHALLENGER_DATA_SOURCE = "rzero_challenger"
+CODE_CHALLENGER_DATA_SOURCE = "rzero_code_challenger"
+# The code task types a Challenger proposes (a program and one input; induction is AZR's, issue 14).
+PROPOSED_TASK_TYPES = ("deduction", "abduction")
 
 
 def solver_row(index: int, record: dict[str, Any], format_example: bool = False) -> dict[str, Any]:
@@ -38,7 +41,7 @@ def solver_row(index: int, record: dict[str, Any], format_example: bool = False)
     }
 
 
-def code_solver_row(index: int, record: dict[str, Any]) -> dict[str, Any]:
+def code_solver_row(index: int, record: dict[str, Any], format_example: bool = False) -> dict[str, Any]:
     """One verl RL parquet row of a code task (from `label-code`): the Solver's prompt of its type;
     the ground truth is the task as JSON (`task_type`, `program`, `input`, `output`,
     `allowed_imports`), which `reward_fn.code_solver_compute_score` verifies answers against. In
@@ -47,7 +50,7 @@ def code_solver_row(index: int, record: dict[str, Any]) -> dict[str, Any]:
     truth = json.dumps({"task_type": record["task_type"], **task_record(task)})
     return {
         "data_source": CODE_SOLVER_DATA_SOURCE,
-        "prompt": code_solver_messages(task, record["task_type"]),
+        "prompt": code_solver_messages(task, record["task_type"], format_example),
         "ability": "code",
         "reward_model": {"style": "rule", "ground_truth": truth},
         "extra_info": {
@@ -83,6 +86,7 @@ def write_rl_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
                         ("votes", pa.string()),
                         ("origin", pa.string()),
                         ("gold", pa.string()),
+                        ("task_type", pa.string()),
                     ]
                 ),
             ),
@@ -101,15 +105,32 @@ def challenger_prompt_count(config: Any) -> int:
     return config.data.train_batch_size * steps
 
 
-def challenger_prompt_rows(count: int, format_example: bool = False) -> list[dict[str, Any]]:
-    """`count` copies of the fixed Challenger prompt (one per Challenger rollout group)."""
+def challenger_prompt_rows(count: int, format_example: bool = False, task: str = "math") -> list[dict[str, Any]]:
+    """`count` Challenger prompts (one per rollout group) of the run's `task`: `math`, the fixed
+    question-setting chat; `code` (issue 13), the code proposer's chat of each task type of
+    `PROPOSED_TASK_TYPES` in turn, the type in `extra_info.task_type` for the reward function.
+    Raises ValueError for another task."""
+    if task == "math":
+        return [
+            {
+                "data_source": CHALLENGER_DATA_SOURCE,
+                "prompt": challenger_messages(format_example),
+                "ability": "question_generation",
+                "reward_model": {"style": "rule", "ground_truth": ""},
+                "extra_info": {"index": index},
+            }
+            for index in range(count)
+        ]
+    if task != "code":
+        raise ValueError(f"the Challenger's task must be 'math' or 'code', got {task!r}")
+    types = [PROPOSED_TASK_TYPES[index % len(PROPOSED_TASK_TYPES)] for index in range(count)]
     return [
         {
-            "data_source": CHALLENGER_DATA_SOURCE,
-            "prompt": challenger_messages(format_example),
-            "ability": "question_generation",
+            "data_source": CODE_CHALLENGER_DATA_SOURCE,
+            "prompt": code_proposer_messages(task_type, (), format_example),
+            "ability": "code_proposal",
             "reward_model": {"style": "rule", "ground_truth": ""},
-            "extra_info": {"index": index},
+            "extra_info": {"index": index, "task_type": task_type},
         }
-        for index in range(count)
+        for index, task_type in enumerate(types)
     ]

@@ -87,11 +87,11 @@ class SolverClient:
             raise ValueError("SolverClient needs at least one server URL")
         self.config = config or SolverClientConfig()
 
-    def _payload(self, question: str) -> dict:
+    def _payload(self, messages: list[dict[str, str]]) -> dict:
         config = self.config
         return {
             "model": config.model,
-            "messages": solver_messages(question, config.format_example),
+            "messages": messages,
             "n": config.samples,
             "temperature": config.temperature,
             "top_p": config.top_p,
@@ -99,14 +99,14 @@ class SolverClient:
             "max_tokens": config.max_tokens,
         }
 
-    async def _complete(self, http: httpx.AsyncClient, url: str, question: str) -> list[str]:
+    async def _complete(self, http: httpx.AsyncClient, url: str, messages: list[dict[str, str]]) -> list[str]:
         config = self.config
         last_error: Exception | None = None
         for attempt in range(config.retries + 1):
             if attempt:
                 await asyncio.sleep(config.backoff_s * 2 ** (attempt - 1))
             try:
-                response = await http.post(f"{url}/v1/chat/completions", json=self._payload(question))
+                response = await http.post(f"{url}/v1/chat/completions", json=self._payload(messages))
                 if response.status_code == 400:  # the request itself is wrong: retrying cannot help
                     raise SolverUnavailableError(f"the solver at {url} rejected a request: {response.text[:500]}")
                 response.raise_for_status()
@@ -120,26 +120,37 @@ class SolverClient:
             f"({type(last_error).__name__}: {last_error}); server log: {logs}"
         )
 
-    async def _verdict(
-        self, http: httpx.AsyncClient, gate: asyncio.Semaphore, index: int, question: str
-    ) -> SolverVerdict:
+    async def _answers(
+        self, http: httpx.AsyncClient, gate: asyncio.Semaphore, index: int, messages: list[dict[str, str]]
+    ) -> tuple[list[str], float]:
         async with gate:
             started = time.perf_counter()
-            responses = await self._complete(http, self.urls[index % len(self.urls)], question)
-            latency = time.perf_counter() - started
-        answers = [extract_answer(response, self.config.last_number_fallback) for response in responses]
-        vote = await asyncio.to_thread(majority_vote, answers, self.config.vote_timeout_s)
-        return SolverVerdict(question, responses, answers, vote.label, vote.p_hat, vote.counts, latency)
+            responses = await self._complete(http, self.urls[index % len(self.urls)], messages)
+            return responses, time.perf_counter() - started
 
-    async def score_async(self, questions: list[str]) -> list[SolverVerdict]:
-        """One verdict per question, in order. Raises `SolverUnavailableError` if the service fails."""
+    async def answer_async(self, conversations: list[list[dict[str, str]]]) -> list[tuple[list[str], float]]:
+        """The Solver's m sampled responses to each chat (`[{"role", "content"}, ...]`), in order, with the
+        seconds each request took. Any prompt: the math questions of `score_async`, the code tasks of
+        the executor-verified Challenger reward. Raises `SolverUnavailableError` if the service fails."""
         gate = asyncio.Semaphore(self.config.concurrency)
         timeout = httpx.Timeout(self.config.request_timeout_s, connect=30.0)
         limits = httpx.Limits(max_connections=self.config.concurrency)
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
             return list(
-                await asyncio.gather(*(self._verdict(http, gate, i, question) for i, question in enumerate(questions)))
+                await asyncio.gather(*(self._answers(http, gate, i, chat) for i, chat in enumerate(conversations)))
             )
+
+    async def score_async(self, questions: list[str]) -> list[SolverVerdict]:
+        """One verdict per question, in order. Raises `SolverUnavailableError` if the service fails."""
+        conversations = [solver_messages(question, self.config.format_example) for question in questions]
+
+        async def verdict(question: str, responses: list[str], latency: float) -> SolverVerdict:
+            answers = [extract_answer(response, self.config.last_number_fallback) for response in responses]
+            vote = await asyncio.to_thread(majority_vote, answers, self.config.vote_timeout_s)
+            return SolverVerdict(question, responses, answers, vote.label, vote.p_hat, vote.counts, latency)
+
+        answered = await self.answer_async(conversations)
+        return list(await asyncio.gather(*(verdict(q, *result) for q, result in zip(questions, answered))))
 
     def score(self, questions: list[str]) -> list[SolverVerdict]:
         """Blocking `score_async`, for code that runs no event loop of its own."""

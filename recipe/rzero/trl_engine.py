@@ -25,7 +25,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from rzero_rewards import score_challenger_rollouts, step_reward_metrics
 
-from .reward_fn import challenger_compute_score, challenger_reward_settings, solver_compute_score
+from . import reward_fn
+from .reward_fn import challenger_reward_settings
+
+REWARD_MODULE = "pkg://recipe.rzero.reward_fn"
 
 # verl's loss aggregation → TRL's loss type with the same normalisation.
 LOSS_TYPES = {"token-mean": "dapo", "seq-mean-token-mean": "grpo", "seq-mean-token-sum-norm": "dr_grpo"}
@@ -136,16 +139,34 @@ def grpo_config(config: DictConfig) -> Any:
     )
 
 
+def configured_reward(config: DictConfig) -> Callable[..., Any]:
+    """The per-rollout reward function `config` names (`reward.custom_reward_function.name` in
+    `recipe/rzero/reward_fn.py`, as verl's reward loop calls it), e.g. `challenger_compute_score` or,
+    with `TASK=code`, `code_challenger_compute_score`."""
+    function = config.reward.custom_reward_function
+    _require(function.path == REWARD_MODULE, f"reward.custom_reward_function.path={function.path}, not {REWARD_MODULE}")
+    _require(hasattr(reward_fn, function.name), f"reward.custom_reward_function.name={function.name}")
+    return getattr(reward_fn, function.name)
+
+
 def challenger_reward_function(config: DictConfig) -> Callable[..., Any]:
-    """TRL reward function of the Challenger: `challenger_compute_score` per rollout, then the batch terms."""
+    """TRL reward function of the Challenger: the configured reward per rollout (`configured_reward`),
+    then the batch terms."""
+    compute_score = configured_reward(config)
     reward_kwargs = OmegaConf.to_container(config.reward.custom_reward_function.reward_kwargs, resolve=True)
     settings = challenger_reward_settings(config)
     group_size = config.actor_rollout_ref.rollout.n
 
-    async def challenger(completions: list, data_source: list, log_metric: Callable, **_: Any) -> list[float]:
+    async def challenger(
+        completions: list, data_source: list, log_metric: Callable, extra_info: list | None = None, **_: Any
+    ) -> list[float]:
         texts = [_text(completion) for completion in completions]
+        infos = extra_info or [None] * len(texts)  # TRL passes the parquet's columns: extra_info is one
         reports = await asyncio.gather(
-            *(challenger_compute_score(source, text, **reward_kwargs) for source, text in zip(data_source, texts))
+            *(
+                compute_score(source, text, None, info, **reward_kwargs)
+                for source, text, info in zip(data_source, texts, infos)
+            )
         )
         scored = score_challenger_rollouts({key: [report[key] for report in reports] for key in reports[0]}, settings)
         groups = _groups(len(reports), group_size)
@@ -156,14 +177,24 @@ def challenger_reward_function(config: DictConfig) -> Callable[..., Any]:
 
 
 def solver_reward_function(config: DictConfig) -> Callable[..., list[float]]:
-    """TRL reward function of the Solver: `solver_compute_score` against each row's pseudo-label."""
+    """TRL reward function of the Solver: the configured reward (`configured_reward`: `solver_compute_score`
+    against each row's pseudo-label, or with `TASK=code` `code_solver_compute_score` against its task)."""
+    compute_score = configured_reward(config)
     reward_kwargs = OmegaConf.to_container(config.reward.custom_reward_function.reward_kwargs, resolve=True)
     group_size = config.actor_rollout_ref.rollout.n
 
-    def solver(completions: list, data_source: list, reward_model: list, log_metric: Callable, **_: Any) -> list[float]:
+    def solver(
+        completions: list,
+        data_source: list,
+        reward_model: list,
+        log_metric: Callable,
+        extra_info: list | None = None,
+        **_: Any,
+    ) -> list[float]:
+        infos = extra_info or [None] * len(completions)
         rewards = [
-            solver_compute_score(source, _text(completion), row["ground_truth"], **reward_kwargs)["score"]
-            for source, completion, row in zip(data_source, completions, reward_model)
+            compute_score(source, _text(completion), row["ground_truth"], info, **reward_kwargs)["score"]
+            for source, completion, row, info in zip(data_source, completions, reward_model, infos)
         ]
         _log_metrics(log_metric, step_reward_metrics(rewards, _groups(len(rewards), group_size)))
         return rewards

@@ -5,6 +5,7 @@
 # Solver are evaluated on the paper's ten benchmarks, and each iteration's pseudo-labels are checked
 # on a gold slice of MATH-500; `rzero report` puts the scores beside the paper's.
 #   bash examples/run_qwen3_4b.sh [--dry-run] [--no-eval]
+#   TASK=code bash examples/run_qwen3_4b.sh: code tasks verified by the executor instead (issue 13)
 # Multi-node: set NNODES and start Ray across the nodes first (verl's trainer.nnodes).
 set -xeuo pipefail
 
@@ -47,11 +48,15 @@ export LABEL_ARGS="$stage_engines --max-model-len $((max_prompt_length + max_res
 data_dir=${DATA_DIR:-}            # local benchmark files (shared/data/benchmarks); default: the Hugging Face ids
 benchmarks="math500 gsm8k amc23 minerva olympiadbench aime24 aime25 mmlu_pro supergpqa bbeh"
 gold_items=${GOLD_ITEMS:-200}     # MATH-500 questions labelled each iteration: pseudo-label accuracy
-export EVAL_ARGS="$stage_engines --benchmarks $benchmarks --max-tokens $max_response_length \
-${data_dir:+--data-dir $data_dir}"
 gold_chunk=$(((gold_items + solver_gpus_per_node - 1) / solver_gpus_per_node))  # a chunk per engine
 export GOLD_LABEL_ARGS="--benchmark math500 --limit $gold_items --chunk-size $gold_chunk \
 ${data_dir:+--data-dir $data_dir} $LABEL_ARGS"
+if [[ "${TASK:-math}" == code ]]; then  # the executor-verified loop (issue 13): code benchmarks, no gold labels
+  benchmarks="cruxeval_o cruxeval_i humaneval"
+  GOLD_LABEL_ARGS=""
+fi
+export EVAL_ARGS="$stage_engines --benchmarks $benchmarks --max-tokens $max_response_length \
+${data_dir:+--data-dir $data_dir}"
 
 # verl settings shared by both roles (one per line)
 common="

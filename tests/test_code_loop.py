@@ -43,29 +43,35 @@ def tokenizer(embedded_model):
     return AutoTokenizer.from_pretrained(embedded_model)
 
 
-@pytest.mark.parametrize("engine", ["trl", "verl"])
-def test_the_code_plan_composes_and_chains_on_both_engines(engine, tmp_path, monkeypatch):
-    """`TASK=code bash examples/run_smollm2_cpu.sh`: code prompts, generate-code, label-code, the same
-    training configs (the rows' data_source picks the code rewards), each input made earlier."""
+@pytest.mark.parametrize(
+    ("script", "engine", "base"),
+    [
+        ("run_smollm2_cpu.sh", "trl", "Qwen2.5-Coder-0.5B-Instruct"),  # the embedded coder model
+        ("run_smollm2_cpu.sh", "verl", "Qwen2.5-Coder-0.5B-Instruct"),
+        ("run_qwen3_4b.sh", "verl", "Qwen/Qwen3-4B-Base"),
+    ],
+)
+def test_the_code_plan_composes_and_chains_on_both_engines(script, engine, base, tmp_path, monkeypatch):
+    """`TASK=code bash examples/<script>`: code prompts, generate-code, label-code, the same training
+    configs (the rows' data_source picks the code rewards), each input made earlier."""
     monkeypatch.setenv("TASK", "code")
     monkeypatch.setenv("ENGINE", engine)
-    commands = planned_commands("run_smollm2_cpu.sh", tmp_path)
+    commands = planned_commands(script, tmp_path)
     stages = {c[3]: c for c in commands if c[1:3] == ["-m", "recipe.rzero"]}
     assert {"challenger-prompts", "generate-code", "label-code"} <= set(stages) and "generate" not in stages
     assert stages["challenger-prompts"][4:6] == ["--task", "code"]
     generate = vars(build_parser(GenerateCodeConfig).parse_args(stages["generate-code"][4:]))
     label = vars(build_parser(LabelCodeConfig).parse_args(stages["label-code"][4:]))
-    assert label["tasks"] == generate["output"] and generate["format_example"] and label["format_example"]
+    assert label["tasks"] == generate["output"]
     module = {"trl": "recipe.rzero.main_trl", "verl": "recipe.rzero.main_rzero"}[engine]
     trainings = [c for c in commands if module in c]
-    assert len(trainings) == 2
+    assert len(trainings) == 2 * (3 if script == "run_qwen3_4b.sh" else 1)
     for command in trainings:
         position = command.index("--config-name")
         config = compose_recipe(command[position + 1], command[position + 2 :])
         grpo_config(config) if engine == "trl" else validate_with_verl(config)
-    base = commands[0][commands[0].index("--model") + 1]
-    assert base.endswith("Qwen2.5-Coder-0.5B-Instruct")  # the embedded coder model
-    produced = {base}
+    assert commands[0][commands[0].index("--model") + 1].endswith(base)
+    produced = {commands[0][commands[0].index("--model") + 1]}
     for command in commands:
         arguments = dict(zip(command, command[1:])) | dict(a.split("=", 1) for a in command if "=" in a)
         for key in ("--model", "--tasks", "actor_rollout_ref.model.path", "data.train_files"):

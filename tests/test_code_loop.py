@@ -25,7 +25,7 @@ from recipe.rzero.stages.label_code import LabelCodeConfig
 from recipe.rzero.trl_engine import challenger_reward_function, grpo_config, solver_reward_function
 from rzero_rewards import uncertainty_reward
 from rzero_rewards.code import CodeTask, task_record
-from tests.test_recipe_config import compose_recipe, planned_commands, validate_with_verl
+from tests.test_recipe_config import assert_chained, compose_recipe, planned_commands, validate_with_verl
 from tests.test_recipe_rewards import challenger_config, run_reward_loop
 from tests.verl_batches import make_batch
 
@@ -71,15 +71,7 @@ def test_the_code_plan_composes_and_chains_on_both_engines(script, engine, base,
         config = compose_recipe(command[position + 1], command[position + 2 :])
         grpo_config(config) if engine == "trl" else validate_with_verl(config)
     assert commands[0][commands[0].index("--model") + 1].endswith(base)
-    produced = {commands[0][commands[0].index("--model") + 1]}
-    for command in commands:
-        arguments = dict(zip(command, command[1:])) | dict(a.split("=", 1) for a in command if "=" in a)
-        for key in ("--model", "--tasks", "actor_rollout_ref.model.path", "data.train_files"):
-            if key in arguments:
-                assert arguments[key] in produced, (key, arguments[key])
-        produced |= {arguments[key] for key in ("--output",) if key in arguments}
-        if "trainer.default_local_dir" in arguments:
-            produced.add(arguments["trainer.default_local_dir"] + "/model")
+    assert_chained(commands)
 
 
 def test_gold_labels_are_refused_with_code_tasks(tmp_path):

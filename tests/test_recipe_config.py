@@ -124,9 +124,14 @@ def test_gpu_examples_compose_and_chain(script, tmp_path):
         config = compose_recipe(name, command[command.index("--config-name") + 2 :])
         validate_with_verl(config)
         check_rzero_config(config)
-    # Every input is the base model or an output of an earlier stage (a training's: <default_local_dir>/model).
-    produced = {"Qwen/Qwen3-4B-Base", "Qwen/Qwen3-8B-Base"}
-    inputs = ("--model", "--questions", "actor_rollout_ref.model.path", "data.train_files")
+    assert_chained(commands)
+
+
+def assert_chained(commands: list[list[str]]) -> None:
+    """Every input of a planned command is the base model (the first command's `--model`) or an output of
+    an earlier one (a stage's `--output`; a training's `<trainer.default_local_dir>/model`)."""
+    produced = {commands[0][commands[0].index("--model") + 1]}
+    inputs = ("--model", "--questions", "--tasks", "actor_rollout_ref.model.path", "data.train_files")
     for command in commands:
         arguments = dict(zip(command, command[1:])) | dict(a.split("=", 1) for a in command if "=" in a)
         for key in inputs:

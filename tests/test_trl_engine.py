@@ -15,7 +15,7 @@ from recipe.rzero.rl_data import solver_row, write_rl_parquet
 from recipe.rzero.trl_engine import batch_sizes, grpo_config
 from rzero_rewards.step_metrics import EQUAL_REWARD_GROUPS, REWARD_MEAN
 from tests.helpers import ROOT
-from tests.test_recipe_config import compose_recipe, planned_commands
+from tests.test_recipe_config import assert_chained, compose_recipe, planned_commands
 
 
 def test_paper_settings_map_onto_grpo_config(tmp_path):
@@ -160,15 +160,7 @@ def test_cpu_example_plan_composes_and_chains(flags, tmp_path):
             assert challenger_reward_settings(config).repetition_penalty == ("--no-repetition-penalty" not in flags)
     labels = [c for c in commands if c[1:4] == ["-m", "recipe.rzero", "label"] and "--questions" in c]
     assert ("--no-filter" in labels[0]) == ("--no-filter" in flags)
-    produced = {commands[0][commands[0].index("--model") + 1]}  # the base model
-    for command in commands:
-        arguments = dict(zip(command, command[1:])) | dict(a.split("=", 1) for a in command if "=" in a)
-        for key in ("--model", "--questions", "actor_rollout_ref.model.path", "data.train_files"):
-            if key in arguments:
-                assert arguments[key] in produced, (key, arguments[key])
-        produced |= {arguments[key] for key in ("--output",) if key in arguments}
-        if "trainer.default_local_dir" in arguments:
-            produced.add(arguments["trainer.default_local_dir"] + "/model")
+    assert_chained(commands)
 
 
 def test_the_trl_path_imports_no_verl():

@@ -150,19 +150,26 @@ def test_challenger_reward_through_trls_reward_function_interface(embedded_model
     assert sum(v for k, v in logged.items() if k.startswith("rzero/p_hat_hist/")) == pytest.approx(1.0)
 
 
+def half_batch(tokenizer, responses: list[str], **fields: list):
+    """A Solver batch: `responses` to "What is 1/2?" with the pseudo-label 0.5, plus other `fields`."""
+    size = len(responses)
+    return make_batch(
+        tokenizer,
+        [solver_messages("What is 1/2?")] * size,
+        responses,
+        {
+            "data_source": ["rzero_solver"] * size,
+            "reward_model": [{"style": "rule", "ground_truth": "0.5"}] * size,
+            "extra_info": [{"index": i} for i in range(size)],
+            **fields,
+        },
+    )
+
+
 def test_solver_reward_through_verls_reward_loop(embedded_model, tokenizer):
     config = compose_recipe("rzero_solver", [f"actor_rollout_ref.model.path={embedded_model}"])
     responses = ["So the answer is \\boxed{\\frac{1}{2}}.", "I think \\boxed{3}.", "No boxed answer.", "\\boxed{0.5}"]
-    batch = make_batch(
-        tokenizer,
-        [solver_messages("What is 1/2?")] * 4,
-        responses,
-        {
-            "data_source": ["rzero_solver"] * 4,
-            "reward_model": [{"style": "rule", "ground_truth": "0.5"}] * 4,
-            "extra_info": [{"index": i} for i in range(4)],
-        },
-    )
+    batch = half_batch(tokenizer, responses)
     results, scores = run_reward_loop(config, batch)
     assert [r["reward_score"] for r in results] == [1.0, 0.0, 0.0, 1.0]
     assert scores.sum(-1).tolist() == [1.0, 0.0, 0.0, 1.0]
@@ -178,17 +185,7 @@ def test_both_engines_log_the_same_step_metrics_for_the_same_solver_batch(embedd
     )
     right, wrong = "So \\boxed{0.5}.", "I think \\boxed{3}."
     responses = [right, wrong, right, right, wrong, wrong]  # groups of 2: (1, 0), (1, 1), (0, 0)
-    batch = make_batch(
-        tokenizer,
-        [solver_messages("What is 1/2?")] * 6,
-        responses,
-        {
-            "data_source": ["rzero_solver"] * 6,
-            "reward_model": [{"style": "rule", "ground_truth": "0.5"}] * 6,
-            "extra_info": [{"index": i} for i in range(6)],
-            "uid": ["b", "b", "a", "a", "c", "c"],
-        },
-    )
+    batch = half_batch(tokenizer, responses, uid=["b", "b", "a", "a", "c", "c"])
     _, batch.batch["rm_scores"] = run_reward_loop(config, batch)
     verl = rollout_reward_metrics(batch)
     assert verl == {REWARD_MEAN: pytest.approx(0.5), EQUAL_REWARD_GROUPS: pytest.approx(2 / 3)}

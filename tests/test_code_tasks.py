@@ -11,6 +11,7 @@ from rzero_rewards.code import (
     InductionTask,
     Limits,
     check_abductions,
+    check_answers,
     check_deduction,
     check_inductions,
     extract_blocks,
@@ -21,11 +22,14 @@ from rzero_rewards.code import (
     parse_induction_proposal,
     parse_proposal,
     parse_solver_answer,
+    proposer_example,
     proposer_prompt,
     solve_reward,
+    solver_example,
     solver_prompt,
     validate_tasks,
 )
+from rzero_rewards.code.prompts import SOLVER_EXAMPLE_TASK
 
 FAST = Limits(timeout_s=2.0)
 SUM_DIGITS = "def f(n):\n    return sum(int(d) for d in str(n))"
@@ -248,3 +252,35 @@ def test_parsers():
     assert parse_induction_proposal(inputs, 4) is None
     assert extract_blocks("```input \n1\n```", "input") == ["1"]
     assert extract_blocks("```inputs\n1\n```", "input") == []
+
+
+@pytest.mark.parametrize(
+    ("response", "proposal"),
+    [
+        (f"```py\n{SUM_DIGITS}\n```\n```input\n1234\n```", (SUM_DIGITS, "1234")),  # other names of Python
+        (f"```Python3\n{SUM_DIGITS}\n```\n```input\n1234\n```", (SUM_DIGITS, "1234")),
+        (f"```\n{SUM_DIGITS}\n```\n```input\n1234\n```", (SUM_DIGITS, "1234")),  # no name
+        (f"Plan: digits.\n\n```python\n{SUM_DIGITS}\n```\nThe input:\n```input\n1234\n```", (SUM_DIGITS, "1234")),
+        (f"```input\n1234\n```\n```python\n{SUM_DIGITS}\n```", (SUM_DIGITS, "1234")),  # either order
+        (f"```output\n10\n```\n```input\n1234\n```", None),  # a closing fence opens no block
+        (f"```python\n{SUM_DIGITS}\n```\n```inputs\n1234\n```", None),
+        (f"```python\n{SUM_DIGITS}\n```\nInput: 1234", None),
+        (f"```python\n{SUM_DIGITS}\n```\n```input\n1234", None),  # cut off inside the input block
+        (f"```javascript\nfunction f(n) {{}}\n```\n```input\n1234\n```", None),
+    ],
+)
+def test_proposal_parser_accepts_fence_variants_only(response, proposal):
+    assert parse_proposal(response) == proposal
+
+
+@pytest.mark.parametrize("task_type", ["deduction", "abduction"])
+def test_format_examples_are_well_formed_and_verified(task_type):
+    request, answer = proposer_example(task_type)
+    assert request == proposer_prompt(task_type, [])
+    (validation,) = validate_tasks([parse_proposal(answer)], limits=FAST)
+    assert validation.task is not None
+    request, answer = solver_example(task_type)
+    assert request == solver_prompt(SOLVER_EXAMPLE_TASK, task_type)
+    assert check_answers([(task_type, SOLVER_EXAMPLE_TASK, parse_solver_answer(answer, task_type))]) == [True]
+    with pytest.raises(ValueError):
+        solver_example("induction")

@@ -2,12 +2,15 @@
 
 `format_example=True` puts one worked exchange in the required format before the real request
 (a one-shot prompt). The paper does not; tiny models such as the embedded SmolLM2-135M otherwise
-almost never write `<question>` blocks or `\\boxed{}` answers, which leaves every reward at 0.
+almost never write `<question>` blocks or `\\boxed{}` answers, which leaves every reward at 0, and
+the embedded Qwen2.5-Coder-0.5B seldom writes the code tasks' fenced blocks (measured in
+benchmarks/README.md).
 """
 
 from __future__ import annotations
 
-from rzero_rewards.code import CodeTask, proposer_prompt, solver_prompt
+from rzero_rewards.code import CodeTask, proposer_example, proposer_prompt, solver_example, solver_prompt
+from rzero_rewards.code.prompts import PROPOSER_FOLLOW_UP
 
 SOLVER_SYSTEM_PROMPT = "Please reason step by step, and put your final answer within \\boxed{}."
 
@@ -64,12 +67,26 @@ def challenger_messages(format_example: bool = False) -> list[dict[str, str]]:
     return [{"role": "system", "content": CHALLENGER_SYSTEM_PROMPT}, *(example if format_example else []), request]
 
 
-def code_proposer_messages(task_type: str, references: list[CodeTask] = ()) -> list[dict[str, str]]:
+def _one_shot(example: tuple[str, str] | None, request: str) -> list[dict[str, str]]:
+    """The user turn `request`, after the `(request, answer)` exchange `example` if there is one."""
+    shown = [{"role": "user", "content": example[0]}, {"role": "assistant", "content": example[1]}] if example else []
+    return [*shown, {"role": "user", "content": request}]
+
+
+def code_proposer_messages(
+    task_type: str, references: list[CodeTask] = (), format_example: bool = False
+) -> list[dict[str, str]]:
     """The chat in which the Challenger proposes a code task of `task_type` (deduction or abduction:
-    a program and one input), after `references` (past valid tasks; none in the first iteration)."""
-    return [{"role": "user", "content": proposer_prompt(task_type, list(references))}]
+    a program and one input), after `references` (past valid tasks; none in the first iteration);
+    `format_example` shows one well-formed proposal first (`rzero_rewards.code.proposer_example`)
+    and asks for a different one."""
+    request = proposer_prompt(task_type, list(references))
+    if not format_example:
+        return _one_shot(None, request)
+    return _one_shot(proposer_example(task_type), request + PROPOSER_FOLLOW_UP)
 
 
-def code_solver_messages(task: CodeTask, task_type: str) -> list[dict[str, str]]:
-    """The chat in which the Solver answers a code task: predict the output (deduction) or an input (abduction)."""
-    return [{"role": "user", "content": solver_prompt(task, task_type)}]
+def code_solver_messages(task: CodeTask, task_type: str, format_example: bool = False) -> list[dict[str, str]]:
+    """The chat in which the Solver answers a code task: predict the output (deduction) or an input
+    (abduction); `format_example` shows one answered task of that type first (`solver_example`)."""
+    return _one_shot(solver_example(task_type) if format_example else None, solver_prompt(task, task_type))

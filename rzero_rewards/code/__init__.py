@@ -12,7 +12,9 @@ from .prompts import (
     parse_induction_proposal,
     parse_proposal,
     parse_solver_answer,
+    proposer_example,
     proposer_prompt,
+    solver_example,
     solver_prompt,
 )
 from .rewards import format_aware_reward, learnability_reward, solve_reward
@@ -53,10 +55,12 @@ __all__ = [
     "parse_induction_proposal",
     "parse_proposal",
     "parse_solver_answer",
+    "proposer_example",
     "proposer_prompt",
     "run_function",
     "run_functions",
     "solve_reward",
+    "solver_example",
     "solver_prompt",
     "task_from_record",
     "task_record",

@@ -4,7 +4,12 @@ Written for rzero from the description in Absolute Zero (arXiv 2505.03335, §3.2
 appendix): the proposer writes a program `f` with one input (deduction, abduction) after a few
 reference triples, or several inputs and a message for a given program (induction); the solver
 answers in a fenced block. Every block is Markdown-fenced with its name as the info string:
-```python, ```input, ```output, ```message.
+```python, ```input, ```output, ```message; a program's block may also be named ```py or
+```python3, or not named.
+
+The one-shot format examples (`proposer_example`, `solver_example`: our own tasks, not the
+paper's) show small models one well-formed exchange before the real request; without them the
+embedded Qwen2.5-Coder-0.5B seldom writes the blocks (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -108,13 +113,66 @@ def solver_prompt(task: CodeTask | InductionTask, task_type: str) -> str:
     raise ValueError(f"unknown task type {task_type!r}; expected one of {TASK_TYPES}")
 
 
+PROPOSER_EXAMPLE_ANSWER = (
+    "Plan: shift every letter by a number of places, then reverse the text; the input is a word with a"
+    " capital and a hyphen.\n\n"
+    + _fence(
+        "python",
+        "def f(text, shift):\n"
+        "    letters = [chr((ord(c) - 97 + shift) % 26 + 97) if c.isalpha() else c for c in text.lower()]\n"
+        "    return ''.join(reversed(letters))",
+    )
+    + "\n"
+    + _fence("input", "'Zero-sum', 3")
+)
+PROPOSER_FOLLOW_UP = "\n\nWrite a new program, different from your previous one, and its input block."
+SOLVER_EXAMPLE_TASK = CodeTask(
+    "def f(words):\n    counts = {}\n    for word in words:\n        counts[len(word)] = counts.get(len(word), 0) + 1\n"
+    "    return sorted(counts.items())",
+    "['ab', 'cd', 'xyz']",
+    "[(2, 2), (3, 1)]",
+)
+_SOLVER_EXAMPLE_ANSWERS = {
+    "deduction": "The words have lengths 2, 2 and 3, so `counts` ends as {2: 2, 3: 1}, and its sorted items"
+    f" are [(2, 2), (3, 1)].\n\n{_fence('output', '[(2, 2), (3, 1)]')}",
+    "abduction": "`f` counts the words of each length and returns the (length, count) pairs in order of length."
+    " The output needs two words of length 2 and one of length 3, passed as one list.\n\n"
+    + _fence("input", "['no', 'ok', 'yes']"),
+}
+
+
+def proposer_example(task_type: str) -> tuple[str, str]:
+    """A one-shot exchange for the proposer of `task_type` (deduction or abduction): its request
+    without references and a well-formed answer (a one-line plan, then our own program and input).
+    The real request after it ends with `PROPOSER_FOLLOW_UP`: without it the 0.5B coder mostly
+    repeats the example's program."""
+    return proposer_prompt(task_type, []), PROPOSER_EXAMPLE_ANSWER
+
+
+def solver_example(task_type: str) -> tuple[str, str]:
+    """A one-shot exchange for the solver of `task_type` (deduction or abduction) on
+    `SOLVER_EXAMPLE_TASK`: its prompt and a short reasoning ending in the answer block."""
+    if task_type not in _SOLVER_EXAMPLE_ANSWERS:
+        raise ValueError(f"solver examples exist for deduction and abduction, not {task_type!r}")
+    return solver_prompt(SOLVER_EXAMPLE_TASK, task_type), _SOLVER_EXAMPLE_ANSWERS[task_type]
+
+
+_FENCED_BLOCK = re.compile(r"```([^`\n]*)\n(.*?)```", re.DOTALL)
+_BLOCK_NAMES = {"python": ("python", "py", "python3", "")}
+
+
 def extract_blocks(text: str, tag: str) -> list[str]:
-    """The bodies of the ```tag fenced blocks in `text`, in order, stripped.
+    """The bodies of the ```tag fenced blocks in `text`, in order, stripped. Fences pair up in
+    order, so a closing fence never opens a block; a ```python block may also be named ```py or
+    ```python3, or not named.
 
     >>> extract_blocks("x\\n```input\\n1, 2\\n```\\n```input\\n'a'\\n```", "input")
     ['1, 2', "'a'"]
+    >>> extract_blocks("```output\\n3\\n```\\n```\\ndef f(a):\\n    return a\\n```", "python")
+    ['def f(a):\\n    return a']
     """
-    return [body.strip() for body in re.findall(rf"```{re.escape(tag)}[ \t]*\n(.*?)```", text, re.DOTALL)]
+    names = _BLOCK_NAMES.get(tag, (tag,))
+    return [body.strip() for name, body in _FENCED_BLOCK.findall(text) if name.strip().lower() in names]
 
 
 def parse_proposal(text: str) -> tuple[str, str] | None:

@@ -21,7 +21,7 @@ from rzero_rewards.code import parse_proposal, task_record, validate_tasks
 
 from ..artifacts import request_seed, write_jsonl
 from ..inference_defaults import MAX_TOKENS
-from ..prompts import code_proposer_messages
+from ..prompts import FORMAT_EXAMPLE_HELP, code_proposer_messages
 from ..replicas import ChunkJob
 from ..vllm_engine import EngineConfig
 from .chunked import ChunkedStage
@@ -44,6 +44,7 @@ class GenerateCodeConfig(EngineConfig):
     max_tokens: int = field(default=MAX_TOKENS, metadata={"help": "longest Challenger output"})
     seed: int = field(default=0, metadata={"help": "base seed; sample i uses a seed derived from (seed, i)"})
     chunk_size: int = field(default=512, metadata={"help": "proposals per resumable chunk"})
+    format_example: bool = field(default=False, metadata={"help": FORMAT_EXAMPLE_HELP})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -120,7 +121,7 @@ def run_generate_code(config: GenerateCodeConfig) -> dict[str, Any]:
         return ChunkJob(
             stage.store,
             index,
-            [code_proposer_messages(task_type) for task_type in types],
+            [code_proposer_messages(task_type, format_example=config.format_example) for task_type in types],
             [{**sampling, "n": 1, "seed": seed} for seed in seeds],
             lambda texts: _validate_chunk(
                 [

@@ -23,7 +23,7 @@ from rzero_rewards import in_band
 from rzero_rewards.code import check_answers, parse_solver_answer, task_from_record
 
 from ..artifacts import file_digest, read_jsonl, request_seed, write_jsonl
-from ..prompts import code_solver_messages
+from ..prompts import FORMAT_EXAMPLE_HELP, code_solver_messages
 from ..replicas import ChunkJob
 from ..rl_data import code_solver_row, write_rl_parquet
 from .chunked import ChunkedStage
@@ -42,6 +42,7 @@ class LabelCodeConfig(SolverSamplingConfig):
         default="band",
         metadata={"help": "band: low <= s-bar <= high (R-Zero); learnable: 0 < s-bar < 1 (AZR); all: every task"},
     )
+    format_example: bool = field(default=False, metadata={"help": FORMAT_EXAMPLE_HELP})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -143,7 +144,10 @@ def run_label_code(config: LabelCodeConfig) -> dict[str, Any]:
         return ChunkJob(
             store,
             index,
-            [code_solver_messages(task_from_record(record), record["task_type"]) for record in chunk],
+            [
+                code_solver_messages(task_from_record(record), record["task_type"], config.format_example)
+                for record in chunk
+            ],
             [{**sampling, "seed": request_seed(config.seed, item)} for item in range(start, end)],
             lambda responses: verify_chunk(chunk, responses, config),
         )
@@ -151,7 +155,8 @@ def run_label_code(config: LabelCodeConfig) -> dict[str, Any]:
     records = stage.run(job)
     stats = _summary(records)
     kept = [record for record in records if record["kept"]]
-    write_rl_parquet(config.output, [code_solver_row(index, record) for index, record in enumerate(kept)])
+    rows = [code_solver_row(index, record, config.format_example) for index, record in enumerate(kept)]
+    write_rl_parquet(config.output, rows)
     write_jsonl(verdicts_path(config.output), records)
     stage.finish(stats)
     if not kept:

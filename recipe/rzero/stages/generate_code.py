@@ -23,10 +23,9 @@ from ..artifacts import request_seed, write_jsonl
 from ..inference_defaults import MAX_TOKENS
 from ..prompts import FORMAT_EXAMPLE_HELP, code_proposer_messages
 from ..replicas import ChunkJob
+from ..rl_data import PROPOSED_TASK_TYPES
 from ..vllm_engine import EngineConfig
 from .chunked import ChunkedStage
-
-PROPOSED_TYPES = ("deduction", "abduction")
 
 
 @dataclass(kw_only=True)
@@ -36,7 +35,7 @@ class GenerateCodeConfig(EngineConfig):
     output: Path = field(metadata={"help": "JSONL file of valid tasks (proposals and stats beside it)"})
     num_tasks: int = field(default=8000, metadata={"help": "proposals to draw (N)"})
     task_types: list[str] = field(
-        default_factory=lambda: list(PROPOSED_TYPES),
+        default_factory=lambda: list(PROPOSED_TASK_TYPES),
         metadata={"help": "task types proposed in turn (sample i: type i mod their number)"},
     )
     temperature: float = field(default=1.0, metadata={"help": "sampling temperature"})
@@ -50,8 +49,8 @@ class GenerateCodeConfig(EngineConfig):
         super().__post_init__()
         if self.num_tasks < 1 or self.chunk_size < 1:
             raise ValueError("num_tasks and chunk_size must be positive")
-        if not self.task_types or set(self.task_types) - set(PROPOSED_TYPES):
-            raise ValueError(f"task_types must be some of {', '.join(PROPOSED_TYPES)}, got {self.task_types}")
+        if not self.task_types or set(self.task_types) - set(PROPOSED_TASK_TYPES):
+            raise ValueError(f"task_types must be some of {', '.join(PROPOSED_TASK_TYPES)}, got {self.task_types}")
 
 
 def proposals_path(output: Path) -> Path:

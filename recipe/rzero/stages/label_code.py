@@ -25,9 +25,8 @@ from rzero_rewards.code import check_answers, parse_solver_answer, task_from_rec
 from ..artifacts import file_digest, read_jsonl, request_seed, write_jsonl
 from ..prompts import FORMAT_EXAMPLE_HELP, code_solver_messages
 from ..replicas import ChunkJob
-from ..rl_data import code_solver_row, write_rl_parquet
+from ..rl_data import PROPOSED_TASK_TYPES, code_solver_row, write_rl_parquet
 from .chunked import ChunkedStage
-from .generate_code import PROPOSED_TYPES
 from .label import SolverSamplingConfig
 
 
@@ -59,8 +58,8 @@ def load_tasks(config: LabelCodeConfig) -> list[dict[str, Any]]:
     errors name the file and record."""
     tasks = []
     for number, record in enumerate(read_jsonl(config.tasks)[: config.limit], start=1):
-        if record.get("task_type") not in PROPOSED_TYPES:
-            raise ValueError(f"{config.tasks}: record {number} has no task_type among {', '.join(PROPOSED_TYPES)}")
+        if record.get("task_type") not in PROPOSED_TASK_TYPES:
+            raise ValueError(f"{config.tasks}: record {number} has no task_type among {', '.join(PROPOSED_TASK_TYPES)}")
         try:
             task = task_from_record(record)
         except ValueError as error:

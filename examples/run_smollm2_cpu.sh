@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The main job on a CPU machine: one full R-Zero iteration with the embedded SmolLM2-135M-Instruct
 # (the `trl` engine; vLLM's CPU build for the solver service, generation, labelling, evaluation).
-# ENGINE=verl trains both roles with verl's own trainer on this CPU instead (+device=cpu, merge stages
-# included); it is not the default because verl 0.9.1's merger writes bf16, which rounds away this
+# ENGINE=verl trains both roles with verl's own trainer on this CPU instead (+device=cpu, merged by
+# main_rzero); it is not the default because verl 0.9.1's merger writes bf16, which rounds away this
 # fp32 model's few lr-1e-6 updates (benchmarks/README.md).
+# TASK=code runs the executor-verified loop (issue 13) with the embedded Qwen2.5-Coder-0.5B-Instruct:
+# code tasks proposed, validated in the sandbox and answered with verified rewards, CRUXEval-O before
+# and after (RUN_DIR runs/code_cpu).
 #   serve the base Solver -> Challenger GRPO (TRL) -> generate questions -> label (majority vote, p-hat band)
 #   -> Solver GRPO (TRL) on the kept questions -> evaluate base vs iteration 1 -> report
 # Budgets are small (a few GRPO steps, tens of questions, m = 4-6) to finish in about 20-30 min on
@@ -45,7 +48,7 @@ context="--max-model-len 2048"
 export PROMPT_ARGS="--format-example"
 export SERVE_ARGS="$context --gpu-memory-utilization 0.1"  # a 2.4 GiB KV cache: room beside the trainer
 if [[ "$TASK" == code ]]; then  # proposals (a program and an input), verified answers, CRUXEval-O
-  challenger_length=256 solver_length=128
+  challenger_length=384 solver_length=256  # the lengths the coder's format-following was measured at
   export GENERATE_ARGS="--num-tasks $questions --max-tokens $challenger_length --temperature $challenger_temperature --format-example $context"
   export LABEL_ARGS="--samples $samples --max-tokens $solver_length --format-example $context"
   export GOLD_LABEL_ARGS=""

@@ -9,6 +9,8 @@ Absolute Zero (arXiv 2505.03335) keeps one buffer per task type (§3.3.1–3.3.2
   replacement (K = 6 in the paper's Table 3; recency sampling "observed potential collapse", §D.3).
 - Every valid proposal joins its buffer, whatever its learnability (§3.3.2); a buffer holds at most
   `max_size` tasks (Table 3: 16,384). The paper gives the cap, not what leaves: here the oldest do.
+- An induction proposal is asked about a program drawn from the deduction and abduction buffers
+  together (§3.2).
 - A solver batch short of valid tasks is filled by uniform sampling from the buffer (§3.3.2).
 
 Buffers are part of a run's checkpoint (`save`/`load`: atomic JSON), so a resumed run continues with
@@ -105,6 +107,11 @@ class TaskBuffers:
         self._check_type(task_type)
         buffer = self.tasks[task_type]
         return self._rng.sample(buffer, min(k, len(buffer)))
+
+    def programs(self, count: int) -> list[CodeTask]:
+        """`count` tasks drawn uniformly with replacement from the deduction and abduction buffers
+        together, whose programs induction proposals are asked about (§3.2: p ~ D_abd ∪ D_ded)."""
+        return self._rng.choices(self.tasks["deduction"] + self.tasks["abduction"], k=count)
 
     def fill(self, task_type: str, count: int) -> list[Task]:
         """`count` tasks drawn uniformly with replacement, to fill a short solver batch."""

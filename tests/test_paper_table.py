@@ -41,7 +41,7 @@ def test_gpu_examples_evaluate_the_base_model_and_every_iteration(script, tmp_pa
         benchmarks = command[command.index("--benchmarks") + 1 :]
         assert set(benchmarks[: benchmarks.index("--max-tokens")]) == TEN_BENCHMARKS
         model = command[command.index("--model") + 1]
-        assert model.startswith("Qwen/") if k == 0 else model.endswith(f"iter_{k}/solver")
+        assert model.startswith("Qwen/") if k == 0 else model.endswith(f"iter_{k}/solver_checkpoints/model")
         assert command[command.index("--output-dir") + 1].endswith(f"eval/iter_{k}")
     for k in range(1, 4):  # pseudo-label accuracy on a gold slice, by the Solver that labels that iteration
         command = stages[f"iter_{k}_label_gold"]

@@ -33,11 +33,15 @@ export ENGINE=${ENGINE:-trl} ITERATIONS=${ITERATIONS:-1}  # verl: verl's own tra
 export PYTHON=$RZERO_TRAIN_PYTHON INFER_PYTHON=$RZERO_INFER_PYTHON
 export BASE_MODEL=${BASE_MODEL:-$(cd "$root" && "$PYTHON" -m recipe.rzero prepare-model --model $embedded_model)}
 
-# Budgets (override any of them from the environment for a shorter or longer run)
-challenger_steps=${CHALLENGER_STEPS:-3}
-solver_steps=${SOLVER_STEPS:-2}
-prompts_per_step=${PROMPTS_PER_STEP:-4}
-questions=${QUESTIONS:-48}
+# Budgets (override any of them from the environment for a shorter or longer run). TASK=code: one step
+# of each role on 2 prompts, 32 proposals: a GRPO step of the 0.5B coder on 16 completions of up to 384
+# tokens takes over 15 minutes on 2 cores (transformers' generate), so this is a smoke-scale run.
+code=false
+[[ "$TASK" == code ]] && code=true
+challenger_steps=${CHALLENGER_STEPS:-$($code && echo 1 || echo 3)}
+solver_steps=${SOLVER_STEPS:-$($code && echo 1 || echo 2)}
+prompts_per_step=${PROMPTS_PER_STEP:-$($code && echo 2 || echo 4)}
+questions=${QUESTIONS:-$($code && echo 32 || echo 48)}
 samples=${SAMPLES:-6}             # m: Solver answers per question when labelling
 reward_samples=${REWARD_SAMPLES:-4}  # m inside the Challenger's reward
 gold_items=${GOLD_ITEMS:-16}      # GSM8K questions labelled each iteration for the pseudo-label accuracy
@@ -46,8 +50,12 @@ challenger_temperature=${CHALLENGER_TEMPERATURE:-0.7}  # the paper's 1.0 gives t
 
 context="--max-model-len 2048"
 export PROMPT_ARGS="--format-example"
-export SERVE_ARGS="$context --gpu-memory-utilization 0.1"  # a 2.4 GiB KV cache: room beside the trainer
-if [[ "$TASK" == code ]]; then  # proposals (a program and an input), verified answers, CRUXEval-O
+# The Solver service's share of memory (weights and KV cache): 0.1 = 2.4 GiB leaves room beside the trainer;
+# the coder model's weights alone take about that much (at 0.1 vLLM refuses to start: no room for a KV cache).
+serve_share=0.1
+$code && serve_share=0.2
+export SERVE_ARGS="$context --gpu-memory-utilization $serve_share"
+if $code; then  # proposals (a program and an input), verified answers, CRUXEval-O
   challenger_length=384 solver_length=256  # the lengths the coder's format-following was measured at
   export GENERATE_ARGS="--num-tasks $questions --max-tokens $challenger_length --temperature $challenger_temperature --format-example $context"
   export LABEL_ARGS="--samples $samples --max-tokens $solver_length --format-example $context"

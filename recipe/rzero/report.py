@@ -233,9 +233,13 @@ def write_report(run_dir: Path, weights: bool = True) -> Path:
     if _plot_challenger(iterations, out / "challenger_training.png"):
         lines += ["![Challenger training](challenger_training.png)", ""]
     if _plot_p_hat(iterations, out / "p_hat_histogram.png"):
+        labelled = (
+            "s̄ of every labelled code task (the share of the Solver's answers the executor verified)"
+            if settings.get("TASK") == "code"
+            else "p̂ of every labelled question (the Solver's agreement with its majority answer)"
+        )
         lines += [
-            "p̂ of every labelled question (the Solver's agreement with its majority answer); the "
-            f"shaded band is what the Solver trains on ({_bands(iterations)}).",
+            f"{labelled}; the shaded band is what the Solver trains on ({_bands(iterations)}).",
             "",
             "![p-hat histogram](p_hat_histogram.png)",
             "",

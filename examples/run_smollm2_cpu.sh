@@ -57,22 +57,22 @@ $code && serve_share=0.2
 export SERVE_ARGS="$context --gpu-memory-utilization $serve_share"
 if $code; then  # proposals (a program and an input), verified answers, CRUXEval-O
   challenger_length=384 solver_length=256  # the lengths the coder's format-following was measured at
-  export GENERATE_ARGS="--num-tasks $questions --max-tokens $challenger_length --temperature $challenger_temperature --format-example $context"
-  export LABEL_ARGS="--samples $samples --max-tokens $solver_length --format-example $context"
+  count=--num-tasks answer_reading=""
   export GOLD_LABEL_ARGS=""
   export EVAL_ARGS="--benchmarks cruxeval_o --data-dir $data_dir --limit $eval_items --max-tokens 256 $context"
   challenger_reward="reward.custom_reward_function.reward_kwargs.solver_format_example=true"
   solver_reward=""
 else
   challenger_length=128 solver_length=192
-  export GENERATE_ARGS="--num-questions $questions --max-tokens $challenger_length --temperature $challenger_temperature --format-example $context"
-  export LABEL_ARGS="--samples $samples --max-tokens $solver_length --format-example --last-number-fallback $context"
-  export GOLD_LABEL_ARGS="--benchmark gsm8k --data-dir $data_dir --limit $gold_items $LABEL_ARGS"
+  count=--num-questions answer_reading="--last-number-fallback "
   export EVAL_ARGS="--benchmarks gsm8k math500 --data-dir $data_dir --limit $eval_items --max-tokens 256 --format-example --last-number-fallback $context"
   challenger_reward="reward.custom_reward_function.reward_kwargs.solver_format_example=true
 reward.custom_reward_function.reward_kwargs.solver_last_number_fallback=true"
   solver_reward="reward.custom_reward_function.reward_kwargs.last_number_fallback=true"
 fi
+export GENERATE_ARGS="$count $questions --max-tokens $challenger_length --temperature $challenger_temperature --format-example $context"
+export LABEL_ARGS="--samples $samples --max-tokens $solver_length --format-example $answer_reading$context"
+$code || export GOLD_LABEL_ARGS="--benchmark gsm8k --data-dir $data_dir --limit $gold_items $LABEL_ARGS"
 
 # Training settings shared by both roles, one per line (verl's names; recipe/rzero/trl_engine.py maps them for TRL)
 common="

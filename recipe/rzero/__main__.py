@@ -32,7 +32,7 @@ COMMANDS = {
                            "the Challenger's training prompts (rows from its composed config)"),
     "prepare-model": ("commands", "PrepareModelConfig", "prepare_model", "convert an embedded model on first use"),
     "compare": ("commands", "CompareConfig", "compare", "compare evaluation runs: table and chart"),
-    "report": ("commands", "ReportConfig", "report", "the report of a loop run"),
+    "report": ("commands", "ReportConfig", "report", "the report of an R-Zero loop or AZR run"),
     "run-info": ("commands", "RunInfoConfig", "run_info", "write a run's run.json"),
 }  # fmt: skip
 

@@ -4,7 +4,7 @@
     rzero challenger-prompts --output P.parquet --config-name rzero_challenger [OVERRIDE ...]
     rzero prepare-model [--model qwen2.5-coder-0.5b]
     rzero compare RUN_DIR ... --output STEM [--paper Qwen3-4B-Base]
-    rzero report RUN_DIR [--no-weights]
+    rzero report RUN_DIR [--no-weights]            # R-Zero or AZR (RUN_DIR/selfplay/azr_steps.jsonl)
     rzero run-info --output run.json --python train=PY ... --setting KEY=VALUE ...
 """
 
@@ -112,16 +112,20 @@ def compare(config: CompareConfig) -> None:
 
 @dataclass(kw_only=True)
 class ReportConfig:
-    """Write the report of an R-Zero run: RUN_DIR/report/report.md plus PNG plots (train environment)."""
+    """Write the report of an R-Zero or AZR run (`recipe.azr.report.is_azr_run`): RUN_DIR/report/report.md
+    plus PNG plots (train environment)."""
 
     run_dir: Path = field(metadata={"help": "the loop's RUN_DIR", "positional": True})
     weights: bool = field(default=True, metadata={"help": "compare model weights between iterations"})
 
 
 def report(config: ReportConfig) -> None:
+    from recipe.azr.report import is_azr_run, write_azr_report
+
     from .report import write_report
 
-    print(write_report(config.run_dir, weights=config.weights).read_text())
+    write = write_azr_report if is_azr_run(config.run_dir) else write_report
+    print(write(config.run_dir, weights=config.weights).read_text())
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:

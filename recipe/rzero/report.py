@@ -244,13 +244,8 @@ def write_report(run_dir: Path, weights: bool = True) -> Path:
             "![p-hat histogram](p_hat_histogram.png)",
             "",
         ]
-    if data["evaluations"]:
-        labels = list(data["evaluations"])
-        paper = str(settings.get("BASE_MODEL", "")).rsplit("/", 1)[-1]
-        table = compare_runs(
-            list(data["evaluations"].values()), out / "evaluation", labels, paper if paper in REPORTED else None
-        )
-        lines += ["## Evaluation (accuracy %)", "", table, "![evaluation](evaluation.png)", ""]
+    paper = str(settings.get("BASE_MODEL", "")).rsplit("/", 1)[-1]
+    lines += evaluation_lines(data["evaluations"], out, paper if paper in REPORTED else None)
     write_json(out / "summary.json", {**data, "evaluations": {k: str(v) for k, v in data["evaluations"].items()}})
     report = out / "report.md"
     with atomic_path(report) as temporary:
@@ -258,7 +253,18 @@ def write_report(run_dir: Path, weights: bool = True) -> Path:
     return report
 
 
-def _figure(columns: int) -> tuple[Any, Any]:
+def evaluation_lines(evaluations: dict[str, Path], out: Path, paper: str | None = None) -> list[str]:
+    """The report's evaluation section: `evaluation.compare`'s table of the labelled evaluation output
+    directories (written with its bar chart to `out/evaluation.{md,png}`); none without evaluations.
+    `paper`: a base model of `paper.REPORTED` whose reported scores follow ours."""
+    if not evaluations:
+        return []
+    table = compare_runs(list(evaluations.values()), out / "evaluation", list(evaluations), paper)
+    return ["## Evaluation (accuracy %)", "", table, "![evaluation](evaluation.png)", ""]
+
+
+def figure_row(columns: int) -> tuple[Any, Any]:
+    """A matplotlib figure of `columns` plots side by side (`axes[0][i]`), headless."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -267,7 +273,8 @@ def _figure(columns: int) -> tuple[Any, Any]:
     return plt.subplots(1, columns, figsize=(4 * columns, 3.2), squeeze=False)
 
 
-def _save(figure: Any, path: Path) -> None:
+def save_figure(figure: Any, path: Path) -> None:
+    """Write `figure` to `path` as PNG, atomically, and close it."""
     import matplotlib.pyplot as plt
 
     figure.tight_layout()
@@ -279,7 +286,7 @@ def _save(figure: Any, path: Path) -> None:
 def _plot_challenger(iterations: list[dict[str, Any]], path: Path) -> bool:
     if not any(entry["challenger_curves"] for entry in iterations):
         return False
-    figure, axes = _figure(len(CHALLENGER_CURVES))
+    figure, axes = figure_row(len(CHALLENGER_CURVES))
     for axis, (title, tag) in zip(axes[0], CHALLENGER_CURVES.items()):
         for entry in iterations:
             points = entry["challenger_curves"].get(tag, [])
@@ -288,7 +295,7 @@ def _plot_challenger(iterations: list[dict[str, Any]], path: Path) -> bool:
         axis.set_title(f"Challenger {title}")
         axis.set_xlabel("step")
     axes[0][0].legend()
-    _save(figure, path)
+    save_figure(figure, path)
     return True
 
 
@@ -304,7 +311,7 @@ def _bands(iterations: list[dict[str, Any]]) -> str:
 def _plot_p_hat(iterations: list[dict[str, Any]], path: Path) -> bool:
     if not any(entry["p_hats"] for entry in iterations):
         return False
-    figure, axes = _figure(1)
+    figure, axes = figure_row(1)
     axis = axes[0][0]
     bins = [i / 10 - 0.05 for i in range(12)]
     axis.hist([entry["p_hats"] for entry in iterations], bins=bins,
@@ -314,5 +321,5 @@ def _plot_p_hat(iterations: list[dict[str, Any]], path: Path) -> bool:
     axis.set_xlabel("p̂")
     axis.set_ylabel("questions")
     axis.legend()
-    _save(figure, path)
+    save_figure(figure, path)
     return True

@@ -22,9 +22,9 @@
 # with the stage name and its log. RUN_DIR holds everything: run.json, logs/, iter_k/, eval/, report/.
 set -euo pipefail
 
-# setting NAME DEFAULT: NAME from the environment, else DEFAULT; recorded in run.json.
-settings=()
-setting() { settings+=("$1"); printf -v "$1" '%s' "${!1:-$2}"; }
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/stages.sh
+source "$root/scripts/stages.sh"
 : "${RUN_DIR:?set RUN_DIR}" "${BASE_MODEL:?set BASE_MODEL}"
 settings+=(BASE_MODEL)
 setting ENGINE verl                             # verl (GPU cluster) or trl (single machine, CPU too)
@@ -74,7 +74,6 @@ case "$TASK" in  # the task's stages, their files, and label's keep-everything f
 esac
 $no_filter && LABEL_ARGS+=" $keep_all"
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"
 
 service_pid=""
@@ -90,35 +89,6 @@ trap stop_service EXIT
 # On Ctrl-C or a scheduler's SIGTERM, exit through the EXIT trap (after the foreground stage dies too).
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-show() { printf '%q ' "$@"; printf '\n'; }
-
-# A stage's identity is its command line; `@SOLVER_URLS@` stands for the service's (varying) address.
-digest() { show "$@" | sha256sum | cut -c1-16; }
-is_done() {  # NAME -- COMMAND...
-  local marker="$RUN_DIR/.done/$1"; shift 2
-  [[ -f "$marker" && "$(cat "$marker")" == "$(digest "$@")" ]]
-}
-
-# stage NAME -- COMMAND...: run COMMAND unless NAME already succeeded with this very command.
-stage() {
-  local name=$1; shift 2
-  local log="$RUN_DIR/logs/$name.log" argument started
-  local -a command=()
-  for argument in "$@"; do command+=("${argument//@SOLVER_URLS@/$solver_urls}"); done
-  if $dry_run; then echo "# stage $name"; show "${command[@]}"; return; fi
-  if is_done "$name" -- "$@"; then echo "[rzero] $name: done, skipped"; return; fi
-  echo "[rzero] $name: running (log: $log)"
-  started=$SECONDS
-  if ! "${command[@]}" >"$log" 2>&1; then
-    echo "[rzero] stage $name failed; last lines of $log:" >&2
-    tail -n 30 "$log" >&2
-    exit 1
-  fi
-  echo "[rzero] $name: finished in $((SECONDS - started)) s"
-  mkdir -p "$RUN_DIR/.done"
-  digest "$@" >"$RUN_DIR/.done/$name.partial" && mv "$RUN_DIR/.done/$name.partial" "$RUN_DIR/.done/$name"
-}
 
 start_service() {  # MODEL LOGDIR: serve the Solver in the background; sets solver_urls
   local model=$1 log_dir=$2
@@ -155,19 +125,7 @@ train_command() {
     $overrides)
 }
 
-evaluate() {  # NAME MODEL OUTPUT_DIR
-  [[ -z "$EVAL_ARGS" ]] && return
-  # shellcheck disable=SC2086
-  stage "$1" -- "$INFER_PYTHON" -m recipe.rzero evaluate --model "$2" --output-dir "$3" $EVAL_ARGS
-}
-
-if ! $dry_run; then
-  mkdir -p "$RUN_DIR/logs"
-  recorded=("flags=$*")
-  for name in "${settings[@]}"; do recorded+=("$name=${!name}"); done
-  "$PYTHON" -m recipe.rzero run-info --output "$RUN_DIR/run.json" \
-    --python "train=$PYTHON" "infer=$INFER_PYTHON" --setting "${recorded[@]}"
-fi
+record_run "$@"
 
 evaluate iter_0_evaluate "$BASE_MODEL" "$RUN_DIR/eval/iter_0"
 challenger=$BASE_MODEL

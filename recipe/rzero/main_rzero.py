@@ -23,12 +23,15 @@ from verl.trainer.ppo.utils import need_critic, need_reference_policy
 from verl.utils.config import validate_config
 from verl.utils.device import auto_set_device
 
+from .config_checks import check_rzero_config
 from .rzero_ray_trainer import RayRZeroTrainer
 from .training import train_role
 
 
 class RZeroTaskRunner(BaseTaskRunner):
-    """verl's v0 task runner with R-Zero's trainer."""
+    """verl's v0 task runner building `trainer_class` (R-Zero's trainer; AZR's runner sets its own)."""
+
+    trainer_class: type = RayRZeroTrainer
 
     def run(self, config: DictConfig) -> None:
         from verl.trainer.ppo.utils import create_rl_dataset, create_rl_sampler
@@ -50,7 +53,7 @@ class RZeroTaskRunner(BaseTaskRunner):
             return create_rl_dataset(files, config.data, tokenizer, processor, is_train=is_train, max_samples=max_samples)
 
         train_dataset = dataset(config.data.train_files, True)
-        trainer = RayRZeroTrainer(
+        trainer = self.trainer_class(
             config=config,
             tokenizer=tokenizer,
             processor=processor,
@@ -114,7 +117,7 @@ def main(config: DictConfig) -> None:
         enable()
     auto_set_device(config)
     # The config is checked before Ray starts: a wrong setting should cost seconds, not minutes.
-    train_role(config, train)
+    train_role(config, train, check_rzero_config)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,14 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
+from .config_checks import check_rzero_config
 from .training import train_role
 from .trl_engine import train
 
 
 @hydra.main(config_path="config", config_name="rzero_challenger", version_base=None)
 def main(config: DictConfig) -> None:
-    train_role(config, train)
+    train_role(config, train, check_rzero_config)
 
 
 if __name__ == "__main__":

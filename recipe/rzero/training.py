@@ -20,8 +20,6 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from .config_checks import check_rzero_config
-
 FINAL_MODEL_DIR = "model"
 
 
@@ -30,17 +28,20 @@ def final_model_dir(config: DictConfig) -> Path:
     return Path(config.trainer.default_local_dir) / FINAL_MODEL_DIR
 
 
-def train_role(config: DictConfig, train: Callable[[DictConfig, Path], None]) -> Path:
+def train_role(
+    config: DictConfig, train: Callable[[DictConfig, Path], None], check: Callable[[DictConfig], None]
+) -> Path:
     """Run `train(config, directory)` — which trains and writes the HF model into `directory` — unless
     the final model already exists; return the final model's directory.
 
-    Raises what `check_rzero_config` raises for a config R-Zero cannot run, before any training.
+    Raises what `check(config)` raises for a config that cannot run (`check_rzero_config`; AZR's
+    `check_azr_config`), before any training.
     """
     final = final_model_dir(config)
     if final.is_dir():
         print(f"[rzero] {final} exists: training already finished")
         return final
-    check_rzero_config(config)
+    check(config)
     partial = final.with_name(final.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)  # an interrupted save: made again from the checkpoints
     train(config, partial)

@@ -29,14 +29,14 @@ def block(tag: str, body: str) -> str:
 
 
 class ScriptedModel:
-    """`generate(chats, n)` of a model whose responses are written in advance: the first call (the
+    """`generate(chats, n, phase)` of a model whose responses are written in advance: the first call (the
     proposals) answers by position, later calls by (n, the chat's last user turn)."""
 
     def __init__(self, proposals: list[str], answers: dict[tuple[int, str], list[str]]):
         self.proposals, self.answers, self.calls = proposals, answers, []
 
-    def __call__(self, chats, n):
-        self.calls.append((len(chats), n))
+    def __call__(self, chats, n, phase):
+        self.calls.append((len(chats), n, phase))
         if len(self.calls) == 1:
             return [[text] for text in self.proposals]
         return [self.answers[n, chat[-1]["content"]] for chat in chats]
@@ -101,7 +101,7 @@ def test_one_step_over_all_three_task_types():
     model = scripted_model()
     result = run_step(buffers, model, settings)
 
-    assert model.calls == [(9, 1), (4, N), (9, 1)]  # propose, learnability (valid proposals only), solve
+    assert model.calls == [(9, 1, "propose"), (4, N, "learnability"), (9, 1, "solve")]  # learnability: valid proposals only
     first_deduction, *_, first_induction = (p.request for p in result.proposals[:7])
     assert first_deduction.chat == code_proposer_messages("deduction", [ZERO_TRIPLE])  # K = 2, one in the buffer
     assert first_induction.chat[-1]["content"] == induction_proposer_prompt(IDENTITY, N)

@@ -20,9 +20,10 @@ One step, for each task type in `SelfPlaySettings.task_types`:
    one with learnability 0 scores -0.5 (the paper's Eq. 6 reads as 0 there); a solver answer
    without its block -1, a wrong one in its block -0.5.
 
-The model is the caller's `generate(chats, n)`: one list of n response texts per chat, in order.
-`run_step` calls it three times, with the propose chats (n = 1), the learnability chats (n, skipped
-when no proposal is valid) and the solve chats (n = 1); the rows it returns (`StepRow`) are the
+The model is the caller's `generate(chats, n, phase)`: one list of n response texts per chat, in
+order. `run_step` calls it three times, with the propose chats (n = 1, phase "propose"), the
+learnability chats (n, "learnability"; skipped when no proposal is valid) and the solve chats
+(n = 1, "solve"); the rows it returns (`StepRow`) are the
 responses of the first and the third call in their chats' order, each with its reward and its
 TRR++ group (`trr.group_label`). The verl hook (an AgentLoopManager) passes a `generate` backed
 by verl's rollout and keeps the token-level outputs of those two calls for training.
@@ -56,7 +57,7 @@ from .buffers import TASK_TYPES, Task, TaskBuffers
 from .trr import ROLES, group_label
 
 Chat = list[dict[str, str]]
-Generate = Callable[[list[Chat], int], list[list[str]]]
+Generate = Callable[[list[Chat], int, str], list[list[str]]]
 # `make_induction_tasks` prefixes the reason of an input that does not validate with this.
 _INVALID_INPUT = "an input is invalid: "
 
@@ -166,10 +167,10 @@ def _check_count(what: str, got: int, expected: int) -> None:
 
 
 def _generated(generate: Generate, chats: list[Chat], n: int, phase: str) -> list[list[str]]:
-    """`generate(chats, n)`, checked: one list of n strings per chat. Not called without chats."""
+    """`generate(chats, n, phase)`, checked: one list of n strings per chat. Not called without chats."""
     if not chats:
         return []
-    responses = generate(chats, n)
+    responses = generate(chats, n, phase)
     _check_count(f"response lists from generate for the {phase} phase", len(responses), len(chats))
     for index, texts in enumerate(responses):
         if len(texts) != n or not all(isinstance(text, str) for text in texts):

@@ -1,0 +1,119 @@
+"""AZR's config (recipe/azr/config/azr.yaml) against the installed verl, the GPU example's plan, and the
+bad inputs that must fail with a clear error before Ray starts (issue 14)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from recipe.azr.buffers import TaskBuffers
+from recipe.azr.config import check_azr_config
+from recipe.azr.trr import ESTIMATOR_NAME
+from tests.helpers import ROOT
+from tests.test_recipe_config import assert_chained, planned_commands, validate_with_verl
+
+CONFIG_DIR = str(ROOT / "recipe" / "azr" / "config")
+
+
+def compose_azr(overrides: list[str]):
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base=None):
+        return compose(config_name="azr", overrides=overrides)
+
+
+def test_defaults_are_the_papers():
+    config = compose_azr(["actor_rollout_ref.model.path=m", "trainer.default_local_dir=/run"])
+    azr = config.azr
+    assert (azr.batch_size, azr.references, azr.learnability_samples, azr.induction_inputs) == (64, 6, 8, 10)
+    assert list(azr.task_types) == ["deduction", "abduction", "induction"] and azr.max_programs == 16384
+    assert config.data.train_batch_size == 384 and config.actor_rollout_ref.rollout.n == 1
+    actor = config.actor_rollout_ref.actor
+    assert actor.optim.lr == 1e-6 and actor.entropy_coeff == 0.001 and not actor.use_kl_loss
+    assert config.algorithm.adv_estimator == ESTIMATOR_NAME and not config.algorithm.use_kl_in_reward
+    assert (config.data.max_prompt_length, config.data.max_response_length) == (6144, 8096)
+    assert config.data.train_files == "/run/azr_slots.parquet"
+    check_azr_config(config)
+
+
+def test_the_gpu_example_composes_against_verl_and_chains(tmp_path):
+    commands = planned_commands("run_azr_qwen2.5_coder_7b.sh", tmp_path)
+    (training,) = [c for c in commands if "recipe.azr.main_azr" in c]
+    config = compose_azr(training[training.index("recipe.azr.main_azr") + 1 :])
+    validate_with_verl(config)
+    check_azr_config(config)
+    assert config.actor_rollout_ref.model.path == "Qwen/Qwen2.5-Coder-7B" and config.trainer.n_gpus_per_node == 4
+    assert [c[3] for c in commands if c[1:3] == ["-m", "recipe.rzero"]] == ["evaluate", "evaluate", "report"]
+    assert_chained(commands)
+
+
+def test_the_cpu_example_composes_with_the_cpu_device(tmp_path):
+    commands = planned_commands("run_azr_coder_cpu.sh", tmp_path)
+    (training,) = [c for c in commands if "recipe.azr.main_azr" in c]
+    config = compose_azr(training[training.index("recipe.azr.main_azr") + 1 :])
+    validate_with_verl(config)
+    check_azr_config(config)
+    assert config.trainer.device == "cpu" and config.actor_rollout_ref.rollout.name == "hf"
+
+
+def _checkpoint(tmp_path, text: str | None):
+    step = tmp_path / "global_step_3"
+    step.mkdir(parents=True)
+    (tmp_path / "latest_checkpointed_iteration.txt").write_text("3")
+    if text is not None:
+        (step / "azr_buffers.json").write_text(text)
+    return ["actor_rollout_ref.model.path=m", f"trainer.default_local_dir={tmp_path}"]
+
+
+@pytest.mark.parametrize(
+    "overrides, error, message",
+    [
+        (["azr.task_types=[deduction,sorting]"], ValueError, "unknown task type 'sorting'"),
+        (["azr.task_types=[deduction,deduction]", "data.train_batch_size=256"], ValueError, "at most once"),
+        (["azr.batch_size=2"], ValueError, "data.train_batch_size=384: one AZR step trains 2 roles x azr.batch_size=2"),
+        (["azr.references=-1"], ValueError, "references must be at least 0"),
+        (["actor_rollout_ref.rollout.n=4"], ValueError, "actor_rollout_ref.rollout.n=4"),
+        (["algorithm.adv_estimator=grpo"], ValueError, "algorithm.adv_estimator=grpo"),
+        (["trainer.test_freq=5"], ValueError, "no validation set"),
+    ],
+)
+def test_bad_settings_are_named(overrides, error, message):
+    config = compose_azr(["actor_rollout_ref.model.path=m", "trainer.default_local_dir=/run", *overrides])
+    with pytest.raises(error, match=message.replace("[", r"\[")):
+        check_azr_config(config)
+
+
+def test_an_empty_or_broken_seed_buffer_file_is_named(tmp_path):
+    empty, broken = tmp_path / "empty.json", tmp_path / "broken.json"
+    empty.write_text("")
+    broken.write_text('{"version": 1, "tasks": {"deduction": [{"program": 3}]')
+    for path, message in ((empty, "is empty"), (broken, "is not valid JSON"), (tmp_path / "none.json", "does not exist")):
+        config = compose_azr(["actor_rollout_ref.model.path=m", "trainer.default_local_dir=/run", f"azr.seed_buffers={path}"])
+        with pytest.raises((ValueError, FileNotFoundError), match=f"{path}.*{message}|{message}.*"):
+            check_azr_config(config)
+
+
+def test_a_resumed_checkpoints_buffers_are_checked(tmp_path):
+    """A checkpoint whose buffers are missing or corrupted fails before Ray starts, naming the file."""
+    with pytest.raises(FileNotFoundError, match="global_step_3 has no azr_buffers.json"):
+        check_azr_config(compose_azr(_checkpoint(tmp_path / "missing", None)))
+    good = tmp_path / "good"
+    overrides = _checkpoint(good, "")
+    TaskBuffers.seeded().save(good / "global_step_3" / "azr_buffers.json")
+    check_azr_config(compose_azr(overrides))
+    corrupted = good / "global_step_3" / "azr_buffers.json"
+    corrupted.write_text(corrupted.read_text()[:100])  # a truncated copy
+    with pytest.raises(ValueError, match=f"buffer file {corrupted} is not valid JSON"):
+        check_azr_config(compose_azr(overrides))
+
+
+def test_the_launcher_refuses_a_bad_config_before_ray_starts(tmp_path):
+    command = [
+        sys.executable, "-m", "recipe.azr.main_azr", "actor_rollout_ref.model.path=m",
+        f"trainer.default_local_dir={tmp_path}", f"hydra.run.dir={tmp_path}/hydra", "azr.task_types=[deduction,sorting]",
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "unknown task type 'sorting'" in result.stderr and "Started a local Ray instance" not in result.stderr
+    assert not (tmp_path / "azr_slots.parquet").exists()

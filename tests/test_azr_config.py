@@ -28,6 +28,7 @@ def test_defaults_are_the_papers():
     azr = config.azr
     assert (azr.batch_size, azr.references, azr.learnability_samples, azr.induction_inputs) == (64, 6, 8, 10)
     assert list(azr.task_types) == ["deduction", "abduction", "induction"] and azr.max_programs == 16384
+    assert azr.timeout_s == 10  # the proposer prompt's "completes within 10 seconds" (the public code's timeout)
     assert config.data.train_batch_size == 384 and config.actor_rollout_ref.rollout.n == 1
     actor = config.actor_rollout_ref.actor
     assert actor.optim.lr == 1e-6 and actor.entropy_coeff == 0.001 and not actor.use_kl_loss
@@ -76,6 +77,9 @@ def _checkpoint(tmp_path, text: str | None):
         (["actor_rollout_ref.rollout.n=4"], ValueError, "actor_rollout_ref.rollout.n=4"),
         (["algorithm.adv_estimator=grpo"], ValueError, "algorithm.adv_estimator=grpo"),
         (["trainer.test_freq=5"], ValueError, "no validation set"),
+        (["actor_rollout_ref.model.path=null"], ValueError, "actor_rollout_ref.model.path: name the model"),
+        (["azr.references=8", "azr.max_programs=4"], ValueError, "azr.references=8: K references cannot be drawn"),
+        (["actor_rollout_ref.rollout.agent.agent_loop_manager_class=null"], ValueError, "agent_loop_manager_class=None"),
     ],
 )
 def test_bad_settings_are_named(overrides, error, message):
@@ -106,6 +110,25 @@ def test_a_resumed_checkpoints_buffers_are_checked(tmp_path):
     corrupted.write_text(corrupted.read_text()[:100])  # a truncated copy
     with pytest.raises(ValueError, match=f"buffer file {corrupted} is not valid JSON"):
         check_azr_config(compose_azr(overrides))
+
+
+def test_the_slot_file_never_overwrites_a_dataset(tmp_path):
+    from recipe.azr.main_azr import SLOT_DATA_SOURCE, write_slots
+    from recipe.rzero.rl_data import write_rl_parquet
+
+    slots = tmp_path / "azr_slots.parquet"
+    write_slots(slots, 12)
+    write_slots(slots, 6)  # a relaunch with another batch size rewrites it
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(slots).column("data_source").to_pylist() == [SLOT_DATA_SOURCE] * 6
+    dataset = tmp_path / "solver.parquet"
+    write_rl_parquet(dataset, [{"data_source": "rzero_solver", "prompt": [], "ability": "math",
+                                "reward_model": {"style": "rule", "ground_truth": "1"}, "extra_info": {"index": 0}}])  # fmt: skip
+    before = dataset.read_bytes()
+    with pytest.raises(ValueError, match=f"data.train_files={dataset} is not an AZR slot file"):
+        write_slots(dataset, 6)
+    assert dataset.read_bytes() == before
 
 
 def test_the_launcher_refuses_a_bad_config_before_ray_starts(tmp_path):

@@ -117,8 +117,8 @@ def test_one_step_over_all_three_task_types():
 
     assert result.success_rates == [0.5, None, None, 1.0, 0.25, None, 0.0, None, None]
     propose_rows, solve_rows = result.rows[:9], result.rows[9:]
-    # learnability 1 - s̄ for 0 < s̄ < 1; Eq. 6: invalid -1, valid but learnability 0 -0.5
-    assert [row.reward for row in propose_rows] == [0.5, -1.0, -1.0, -0.5, 0.75, -1.0, -0.5, -1.0, -1.0]
+    # learnability 1 - s̄ for 0 < s̄ < 1, else 0; Eq. 6: invalid -1
+    assert [row.reward for row in propose_rows] == [0.5, -1.0, -1.0, 0.0, 0.75, -1.0, 0.0, -1.0, -1.0]
     assert [row.response for row in propose_rows] == PROPOSALS
 
     assert [solve.new for solve in result.solves] == [True, False, False, True, True, False, True, False, False]
@@ -146,7 +146,7 @@ def test_an_induction_proposal_with_a_bad_input_fails_with_the_sandbox_status():
 
 @pytest.mark.parametrize(
     ("success_rate", "with_rule", "without_rule"),
-    [(None, -1.0, 0.0), (0.0, -0.5, 0.0), (0.5, 0.5, 0.5), (1.0, -0.5, 0.0)],
+    [(None, -1.0, 0.0), (0.0, 0.0, 0.0), (0.5, 0.5, 0.5), (1.0, 0.0, 0.0)],
 )
 def test_the_proposer_reward_with_and_without_the_format_rule(success_rate, with_rule, without_rule):
     assert proposer_reward(success_rate, SelfPlaySettings()) == with_rule

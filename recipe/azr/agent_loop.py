@@ -9,8 +9,8 @@ solve), so this manager runs `selfplay.run_step` inside that one call, with verl
 step's `generate`. It returns the propose and solve rollouts as the step's batch:
 
 - one row per slot of the input batch, 2 x B x (task types) rows: the proposals type after type,
-  then the solver's answers type after type (the input's slot rows are placeholders; see
-  `slots.py`);
+  then the solver's answers type after type (the input's slot rows are placeholders;
+  `main_azr.write_slots`);
 - `rm_scores` (rows x response tokens): the row's AZR reward (Eqs. 4-6) on its last response token,
   as verl's reward loop places scores; the executor computes them here, so verl's reward workers
   are not used;

@@ -10,10 +10,13 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from rzero_rewards.code import Limits
+
 from .buffers import TaskBuffers
 from .selfplay import SelfPlaySettings
 from .trr import ESTIMATOR_NAME
 
+MANAGER_CLASS = "recipe.azr.agent_loop.AZRAgentLoopManager"
 BUFFERS_FILE = "azr_buffers.json"  # in each verl checkpoint folder, global_step_N/
 STEPS_FILE = "azr_steps.jsonl"  # in trainer.default_local_dir: one `step_record` per step
 
@@ -28,6 +31,7 @@ def selfplay_settings(azr: DictConfig) -> SelfPlaySettings:
         task_types=tuple(azr.task_types),
         format_rule=azr.format_rule,
         format_example=azr.format_example,
+        limits=Limits(timeout_s=azr.timeout_s),
     )
 
 
@@ -58,11 +62,18 @@ def latest_checkpoint(config: DictConfig) -> Path | None:
 
 
 def check_azr_config(config: DictConfig) -> None:
-    """Fail early, naming the key or the file, on a config AZR cannot run as specified:
-    bad `azr.*` values, a batch that is not 2 x B x task types, rollout.n other than 1, another
-    advantage estimator, validation on, a seed buffer file or a resumed checkpoint's buffers that
-    cannot be read."""
+    """Fail early, naming the key or the file, on a config AZR cannot run as specified: no model,
+    bad `azr.*` values, K above the buffer cap, a batch that is not 2 x B x task types, rollout.n
+    other than 1, another advantage estimator or rollout manager, validation on, a seed buffer file
+    or a resumed checkpoint's buffers that cannot be read."""
+    if not config.actor_rollout_ref.model.get("path"):
+        raise ValueError("actor_rollout_ref.model.path: name the model that self-plays")
     settings = selfplay_settings(config.azr)
+    if settings.references > config.azr.max_programs:
+        raise ValueError(
+            f"azr.references={settings.references}: K references cannot be drawn from buffers of at most "
+            f"azr.max_programs={config.azr.max_programs} tasks"
+        )
     rows = 2 * settings.batch_size * len(settings.task_types)
     if config.data.train_batch_size != rows:
         raise ValueError(
@@ -72,6 +83,11 @@ def check_azr_config(config: DictConfig) -> None:
     checks = {
         "actor_rollout_ref.rollout.n": (config.actor_rollout_ref.rollout.n, 1, "one rollout per proposal and per solve"),
         "algorithm.adv_estimator": (config.algorithm.adv_estimator, ESTIMATOR_NAME, "TRR++ (§3.3.5)"),
+        "actor_rollout_ref.rollout.agent.agent_loop_manager_class": (
+            config.actor_rollout_ref.rollout.agent.get("agent_loop_manager_class"),
+            MANAGER_CLASS,
+            "the self-play step runs in it",
+        ),
         "trainer.balance_batch": (config.trainer.balance_batch, True, "RayAZRTrainer sets the TRR++ groups there"),
         "trainer.test_freq": (config.trainer.test_freq, -1, "AZR has no validation set"),
         "trainer.val_before_train": (config.trainer.val_before_train, False, "AZR has no validation set"),

@@ -39,7 +39,18 @@ class AZRTaskRunner(RZeroTaskRunner):
 
 
 def write_slots(path: Path, rows: int) -> None:
-    """The slot file: `rows` placeholder prompts (atomic; rewritten when the batch size changed)."""
+    """The slot file: `rows` placeholder prompts, written atomically at each launch. Raises
+    ValueError rather than overwrite a file at `path` that is not a slot file (`data.train_files`
+    names a dataset)."""
+    if path.is_file():
+        import pyarrow.parquet as pq
+
+        sources = set(pq.read_table(path, columns=["data_source"]).column("data_source").to_pylist())
+        if sources != {SLOT_DATA_SOURCE}:
+            raise ValueError(
+                f"data.train_files={path} is not an AZR slot file: AZR has no dataset; leave data.train_files "
+                "at its default (the slot file main_azr writes)"
+            )
     slot = {"data_source": SLOT_DATA_SOURCE, "prompt": [{"role": "user", "content": "AZR self-play slot"}],
             "ability": "code", "reward_model": {"style": "rule", "ground_truth": ""}}  # fmt: skip
     write_rl_parquet(path, [{**slot, "extra_info": {"index": index}} for index in range(rows)])

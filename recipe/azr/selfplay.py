@@ -15,10 +15,9 @@ One step, for each task type in `SelfPlaySettings.task_types`:
 4. **solve** (§3.3.3): B tasks per type, this step's valid tasks first ("all valid tasks from
    timestep t"; AZR's public code solves the previous step's first), the rest drawn from the
    buffer (`TaskBuffers.fill`); each answer verified by execution (Eq. 5).
-5. **rewards**: with `format_rule` (Eq. 6, as AZR's public code reads it,
-   `rzero_rewards.code.format_aware_reward`) a proposal that is not a valid task scores -1, a valid
-   one with learnability 0 scores -0.5 (the paper's Eq. 6 reads as 0 there); a solver answer
-   without its block -1, a wrong one in its block -0.5.
+5. **rewards**: with `format_rule` (Eq. 6) a proposal that is not a valid task scores -1, a valid
+   one its learnability (0 when s̄ is 0 or 1; AZR's public code gives it -0.5); a solver answer
+   without its block -1, a wrong one in its block -0.5 (`rzero_rewards.code.format_aware_reward`).
 
 The model is the caller's `generate(chats, n, phase)`: one list of n response texts per chat, in
 order. `run_step` calls it three times, with the propose chats (n = 1, phase "propose"), the
@@ -38,6 +37,7 @@ from dataclasses import dataclass, field
 from recipe.rzero.prompts import code_proposer_messages, code_solver_messages
 from recipe.rzero.stages.generate_code import failure_kind
 from rzero_rewards.code import (
+    FORMAT_PENALTY_MALFORMED,
     CodeTask,
     Limits,
     check_answers,
@@ -295,10 +295,12 @@ def success_rates(
 
 def proposer_reward(success_rate: float | None, settings: SelfPlaySettings) -> float:
     """Eq. 4's learnability of a valid proposal's s̄ (None: an invalid proposal, learnability 0);
-    with `format_rule`, Eq. 6 on top (invalid -1, valid with learnability 0 -0.5)."""
-    valid = success_rate is not None
-    reward = learnability_reward(success_rate) if valid else 0.0
-    return format_aware_reward(reward, valid) if settings.format_rule else reward
+    with `format_rule`, Eq. 6 on top: an invalid proposal -1. A valid proposal is passable (§3.1:
+    only responses producing a valid task count as well-formed), so it keeps its learnability, 0
+    when s̄ is 0 or 1 (AZR's public code gives it -0.5 instead)."""
+    if success_rate is None:
+        return FORMAT_PENALTY_MALFORMED if settings.format_rule else 0.0
+    return learnability_reward(success_rate)
 
 
 def solve_requests(proposals: list[Proposal], buffers: TaskBuffers, settings: SelfPlaySettings) -> list[SolveRequest]:

@@ -17,7 +17,7 @@ from .prompts import (
     solver_example,
     solver_prompt,
 )
-from .rewards import format_aware_reward, learnability_reward, solve_reward
+from .rewards import FORMAT_PENALTY_MALFORMED, format_aware_reward, learnability_reward, solve_reward
 from .sandbox import STATUSES, Execution, Limits, run_function, run_functions
 from .tasks import (
     CodeTask,
@@ -35,6 +35,7 @@ from .tasks import (
 
 __all__ = [
     "ALLOWED_IMPORTS",
+    "FORMAT_PENALTY_MALFORMED",
     "STATUSES",
     "TASK_TYPES",
     "CodeTask",

@@ -141,6 +141,23 @@ def run(command: list[str], directory: Path, timeout: float = 900) -> str:
     return output
 
 
+def kill_during_step_2(command: list[str], directory: Path) -> str:
+    """Start a training that checkpoints every step and dumps its rollouts; once step 1's checkpoint
+    and dump are written, stop its process group with SIGTERM (as a scheduler's preemption would);
+    its output. Fails if it ends or stalls first, or leaves Ray processes behind."""
+    process = start(command, directory)
+    saved, dumped = directory / "latest_checkpointed_iteration.txt", directory / "rollouts" / "1.jsonl"
+    deadline = time.monotonic() + 900
+    while not (saved.is_file() and saved.read_text().strip() == "1" and dumped.is_file()):
+        assert process.poll() is None, process.stdout.read()[-6000:]
+        assert time.monotonic() < deadline, "no checkpoint of step 1 after 15 minutes"
+        time.sleep(1)
+    os.killpg(process.pid, signal.SIGTERM)
+    killed = process.communicate(timeout=120)[0]
+    assert_ray_stopped()
+    return killed
+
+
 def rollouts(directory: Path, step: int) -> list[dict]:
     """verl's dump of one step's rollouts (`trainer.rollout_data_dir`), written after the batch rewards."""
     return [json.loads(line) for line in (directory / "rollouts" / f"{step}.jsonl").read_text().splitlines()]
@@ -281,17 +298,9 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path, embedded_model,
     ]
     assert "actor_rollout_ref.actor.fsdp_config.param_offload=true" in overrides  # the 8B example's offload
     command = train_command("solver", embedded_model, data, directory, 2, overrides)
-    first = start(command, directory)
-    saved, dumped = directory / "latest_checkpointed_iteration.txt", directory / "rollouts" / "1.jsonl"
-    deadline = time.monotonic() + 900
-    while not (saved.is_file() and saved.read_text().strip() == "1" and dumped.is_file()):
-        assert first.poll() is None, first.stdout.read()[-6000:]
-        assert time.monotonic() < deadline, "no checkpoint of step 1 after 15 minutes"
-        time.sleep(1)
-    os.killpg(first.pid, signal.SIGTERM)  # during step 2, as a scheduler's preemption would
-    killed = first.communicate(timeout=120)[0]
-    assert_ray_stopped()
+    killed = kill_during_step_2(command, directory)
     assert not (directory / "global_step_2").exists(), "step 2 finished before the kill: nothing was resumed"
+    saved, dumped = directory / "latest_checkpointed_iteration.txt", directory / "rollouts" / "1.jsonl"
     step_1 = dumped.read_text()
 
     resumed = run(command, directory)

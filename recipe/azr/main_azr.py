@@ -17,14 +17,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import hydra
-import ray
 from omegaconf import DictConfig
-from verl.trainer.main_ppo import run_ppo
-from verl.utils.device import auto_set_device
 
-from recipe.rzero.main_rzero import RZeroTaskRunner, merge_final_checkpoint
+from recipe.rzero.main_rzero import RZeroTaskRunner, launch
+from recipe.rzero.main_rzero import train as train_on_verl
 from recipe.rzero.rl_data import write_rl_parquet
-from recipe.rzero.training import train_role
 
 from .azr_ray_trainer import RayAZRTrainer
 from .config import check_azr_config
@@ -59,18 +56,12 @@ def write_slots(path: Path, rows: int) -> None:
 def train(config: DictConfig, target: Path) -> None:
     """Self-play `trainer.total_training_steps` steps (resuming from the checkpoints); merge into `target`."""
     write_slots(Path(config.data.train_files), config.data.train_batch_size)
-    run_ppo(config, task_runner_class=ray.remote(num_cpus=1)(AZRTaskRunner))
-    merge_final_checkpoint(config, target)
+    train_on_verl(config, target, AZRTaskRunner)
 
 
 @hydra.main(config_path="config", config_name="azr", version_base=None)
 def main(config: DictConfig) -> None:
-    if config.trainer.device == "cpu":  # `+device=cpu`: verl's trainer on this machine's CPU
-        from recipe.rzero.cpu import enable
-
-        enable()
-    auto_set_device(config)
-    train_role(config, train, check_azr_config)
+    launch(config, train, check_azr_config)
 
 
 if __name__ == "__main__":

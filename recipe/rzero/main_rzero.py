@@ -12,6 +12,7 @@ the last step the final FSDP checkpoint is merged (verl's `model_merger`) into
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import hydra
@@ -103,21 +104,26 @@ def merge_final_checkpoint(config: DictConfig, target: Path) -> None:
     merger.cleanup()
 
 
-def train(config: DictConfig, target: Path) -> None:
-    """GRPO-train the role of `config` with verl (resuming from its checkpoints); merge it into `target`."""
-    run_ppo(config, task_runner_class=ray.remote(num_cpus=1)(RZeroTaskRunner))
+def train(config: DictConfig, target: Path, task_runner: type = RZeroTaskRunner) -> None:
+    """Train `config` with verl through `task_runner` (resuming from its checkpoints); merge it into `target`."""
+    run_ppo(config, task_runner_class=ray.remote(num_cpus=1)(task_runner))
     merge_final_checkpoint(config, target)
 
 
-@hydra.main(config_path="config", config_name="rzero_challenger", version_base=None)
-def main(config: DictConfig) -> None:
-    if config.trainer.device == "cpu":  # `+device=cpu`: verl's trainer on this machine's CPU
+def launch(config: DictConfig, train: Callable[[DictConfig, Path], None], check: Callable[[DictConfig], None]) -> None:
+    """A Hydra main's body (R-Zero's and AZR's): verl on this CPU if `trainer.device=cpu` (`+device=cpu`),
+    then `train_role`. The config is checked before Ray starts: a wrong setting should cost seconds, not minutes."""
+    if config.trainer.device == "cpu":
         from .cpu import enable
 
         enable()
     auto_set_device(config)
-    # The config is checked before Ray starts: a wrong setting should cost seconds, not minutes.
-    train_role(config, train, check_rzero_config)
+    train_role(config, train, check)
+
+
+@hydra.main(config_path="config", config_name="rzero_challenger", version_base=None)
+def main(config: DictConfig) -> None:
+    launch(config, train, check_rzero_config)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,9 @@ export EVAL_ARGS="--device cuda --gpu-ids ${TRAIN_GPUS//,/ } --replicas $gpus \
 --benchmarks cruxeval_o cruxeval_i humaneval math500 gsm8k aime24 amc23 minerva olympiadbench \
 --sampled-benchmarks --max-tokens 8096 ${data_dir:+--data-dir $data_dir}"
 
+# Seeding (§3.3.1): the base model fills each buffer with B x S = 64 x 4 = 256 valid tasks first
+export SEED_ARGS="--device cuda --gpu-ids ${TRAIN_GPUS//,/ } --size 256 --batch-size 64 --max-model-len 14240"
+
 # verl settings (one per line)
 export OVERRIDES="
 trainer.n_gpus_per_node=$gpus

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# An Absolute Zero run (arXiv 2505.03335; recipe/azr): evaluate the base model -> self-play
+# An Absolute Zero run (arXiv 2505.03335; recipe/azr): evaluate the base model -> [seed the buffers] -> self-play
 # (propose, validate, solve, TRR++; verl, recipe.azr.main_azr) -> evaluate the self-played model -> report.
 # The example scripts set the variables below (examples/run_azr_qwen2.5_coder_7b.sh: GPUs, the
 # paper's settings; examples/run_azr_coder_cpu.sh: verl's trainer on this CPU with the embedded
@@ -24,6 +24,8 @@ INFER_PYTHON=${INFER_PYTHON:-$PYTHON}           # environment with vLLM (evaluat
 setting TRAIN_GPUS 0,1,2,3                      # GPUs of self-play (rollout and training)
 setting EVAL_ARGS ""                            # if set: evaluate the base and the self-played model
                                                 # (rzero evaluate arguments, e.g. --benchmarks cruxeval_o)
+setting SEED_ARGS ""                            # if set: a seeding stage fills the buffers first (§3.3.1;
+                                                # rzero azr-seed arguments, e.g. --size 256)
 setting OVERRIDES ""                            # Hydra overrides of recipe/azr/config/azr.yaml, one per line
 
 dry_run=false
@@ -38,6 +40,11 @@ export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"
 
 record_run "$@"
 evaluate evaluate_base "$BASE_MODEL" "$RUN_DIR/eval/base"
+if [[ -n "$SEED_ARGS" ]]; then
+  # shellcheck disable=SC2086
+  stage seed -- "$INFER_PYTHON" -m recipe.rzero azr-seed --model "$BASE_MODEL" --output "$RUN_DIR/seed_buffers.json" $SEED_ARGS
+  OVERRIDES+=$'\n'"azr.seed_buffers=$RUN_DIR/seed_buffers.json"
+fi
 dir="$RUN_DIR/selfplay"
 # shellcheck disable=SC2206
 train=(env CUDA_VISIBLE_DEVICES="$TRAIN_GPUS" TENSORBOARD_DIR="$dir/tensorboard" "$PYTHON" -m recipe.azr.main_azr

@@ -27,6 +27,7 @@ COMMANDS = {
     "evaluate": ("evaluation.runner", "EvaluateConfig", "run_evaluate", "score a model on the benchmarks"),
     "self-check": ("evaluation.runner", "SelfCheckConfig", "run_self_check",
                    "the graders must score every benchmark's references 100%"),
+    "azr-seed": ("recipe.azr.seeding", "SeedConfig", "run_seed", "AZR: the base model fills the task buffers (seeding)"),
     "serve-solver": ("solver_service", "SolverServiceConfig", "serve", "serve the Solver with vLLM until stopped"),
     "challenger-prompts": ("commands", "ChallengerPromptsConfig", "write_challenger_prompts",
                            "the Challenger's training prompts (rows from its composed config)"),
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     if argv[0] not in COMMANDS:
         raise SystemExit(f"rzero: unknown command {argv[0]!r}\n{usage()}")
     module_name, config_name, run_name, _ = COMMANDS[argv[0]]
-    module = importlib.import_module(f"{__package__}.{module_name}")
+    module = importlib.import_module(module_name if module_name.startswith("recipe.") else f"{__package__}.{module_name}")
     config_class = getattr(module, config_name)
     description = config_class.__doc__ if module_name == "commands" else module.__doc__
     run_cli(config_class, getattr(module, run_name), argv[1:], description=description, prog=f"rzero {argv[0]}")

@@ -323,3 +323,39 @@ def test_the_8b_example_trains_the_challenger_on_cpu(tmp_path, embedded_model, s
     ]
     output = run(train_command("challenger", embedded_model, prompts, directory, 1, overrides), directory)
     assert "step:1 -" in output and (directory / "global_step_1" / "actor").is_dir()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"temperature": 0.7, "top_p": 0.9, "top_k": 20},
+        {"temperature": 1.0, "top_p": 1.0, "top_k": -1},
+        {"temperature": 0.0, "top_p": 1.0, "top_k": -1},
+    ],
+)
+def test_the_hf_rollout_returns_each_sampled_tokens_log_prob_under_the_policy(embedded_model, params):
+    """`generate_batch`'s log-probs are those of softmax(logits / T) at each sampled token, checked by
+    a teacher-forced forward pass over prompt and response; a top-k sample stays within the top k of
+    the raw logits (no sampling defaults of the checkpoint or of transformers slip in)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from recipe.rzero.cpu.rollout import generate_batch
+
+    tokenizer = AutoTokenizer.from_pretrained(embedded_model)
+    model = AutoModelForCausalLM.from_pretrained(embedded_model, dtype=torch.float32).eval()
+    prompts = [tokenizer("def f(x):")["input_ids"], tokenizer("The capital of France is a city called")["input_ids"]]
+    eos = {tokenizer.eos_token_id}
+    results = generate_batch(model, prompts, {**params, "repetition_penalty": 1.0, "max_tokens": 12, "logprobs": True},
+                             eos, tokenizer.eos_token_id)  # fmt: skip
+    temperature = params["temperature"] or 1.0
+    for prompt, (tokens, log_probs) in zip(prompts, results):
+        assert tokens and len(log_probs) == len(tokens)
+        with torch.no_grad():
+            logits = model(torch.tensor([prompt + tokens])).logits[0, len(prompt) - 1 : -1]
+        expected = torch.log_softmax(logits / temperature, -1).gather(-1, torch.tensor(tokens)[:, None])[:, 0]
+        assert torch.allclose(torch.tensor(log_probs), expected, atol=1e-4)
+        if params["top_k"] > 0:
+            ranks = (logits > logits.gather(-1, torch.tensor(tokens)[:, None])).sum(-1)
+            assert (ranks < params["top_k"]).all()
+        if params["temperature"] == 0.0:
+            assert tokens == logits.argmax(-1).tolist()

@@ -24,11 +24,20 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any, Generator
+from collections.abc import Generator
+from typing import Any
 
 import ray
 import torch
 from omegaconf import DictConfig
+from transformers import (
+    GenerationConfig,
+    LogitsProcessor,
+    LogitsProcessorList,
+    TemperatureLogitsWarper,
+    TopKLogitsWarper,
+    TopPLogitsWarper,
+)
 from verl.utils.config import omega_conf_to_dataclass
 from verl.workers.config import HFModelConfig, RolloutConfig
 from verl.workers.rollout import base as rollout_base
@@ -39,8 +48,85 @@ NAME = "hf"
 BATCH_WINDOW_S = 0.05  # how long the first request of a batch waits for the others (they arrive together)
 
 
+class SampledLogProbs(LogitsProcessor):
+    """Sampling warpers (temperature, top-k, top-p) that also record each sampled token's log-prob
+    under softmax(logits / temperature), the quantity verl's actor computes.
+
+    `generate`'s own `output_logits` keeps every step's full logits (steps x batch x vocabulary:
+    3.7 GB for 24 sequences of 256 tokens of a 152k-token vocabulary); this keeps one step's
+    log-softmax and reads the token sampled from it at the next step, from `input_ids`.
+    It runs last among `generate`'s processors, so `generate` must be given no warpers of its own.
+    """
+
+    def __init__(self, temperature: float, top_p: float, top_k: int) -> None:
+        self.temperature = temperature
+        self.warpers = LogitsProcessorList()
+        if temperature != 1.0:
+            self.warpers.append(TemperatureLogitsWarper(temperature))
+        if top_k > 0:
+            self.warpers.append(TopKLogitsWarper(top_k))
+        if top_p < 1.0:
+            self.warpers.append(TopPLogitsWarper(top_p))
+        self.previous: torch.Tensor | None = None
+        self.steps: list[torch.Tensor] = []
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self.previous is not None:
+            self.steps.append(self.previous.gather(-1, input_ids[:, -1:]))
+        self.previous = torch.log_softmax(scores.float() / self.temperature, -1)
+        return self.warpers(input_ids, scores)
+
+    def log_probs(self, sampled: torch.Tensor) -> torch.Tensor:
+        """(batch, steps) log-probs of `sampled` (the generated tokens, batch x steps)."""
+        steps = self.steps + ([self.previous.gather(-1, sampled[:, -1:])] if self.previous is not None else [])
+        return torch.cat(steps, 1) if steps else sampled.new_zeros(sampled.shape, dtype=torch.float32)
+
+
 def _server_name(replica_rank: int, suffix: str = "") -> str:
     return f"{NAME}_server_{replica_rank}_0{suffix}"
+
+
+@torch.no_grad()
+def generate_batch(
+    model: Any, prompts: list[list[int]], params: dict[str, Any], eos_token_ids: set[int], pad_token_id: int
+) -> list[tuple[list[int], list[float] | None]]:
+    """Sample one response per prompt (token ids) in one left-padded `generate` call, with the
+    server's `params` (temperature, top_p, top_k, repetition_penalty, max_tokens, logprobs); each
+    response ends at (and includes) its first end-of-sequence token. Returns (tokens, log-probs or
+    None) per prompt; temperature 0 is greedy decoding (log-probs at temperature 1)."""
+    width = max(map(len, prompts))
+    input_ids = torch.tensor([[pad_token_id] * (width - len(p)) + p for p in prompts])
+    attention_mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+    sample = params["temperature"] > 0
+    recorder = SampledLogProbs(
+        params["temperature"] if sample else 1.0, params["top_p"] if sample else 1.0, params["top_k"] if sample else -1
+    )
+    # A whole GenerationConfig, not keyword overrides: the model's own sampling defaults (e.g. a
+    # checkpoint's top_k=20, transformers' top_k=50) must not warp the policy's distribution.
+    generation = GenerationConfig(
+        do_sample=sample,
+        temperature=1.0,  # the recorder warps: it must see the raw logits first
+        top_p=1.0,
+        top_k=0,
+        repetition_penalty=params["repetition_penalty"],
+        max_new_tokens=params["max_tokens"],
+        eos_token_id=sorted(eos_token_ids),
+        pad_token_id=pad_token_id,
+        return_dict_in_generate=True,
+    )
+    output = model.generate(
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        generation_config=generation,
+        logits_processor=LogitsProcessorList([recorder]),
+    )
+    sampled = output.sequences[:, width:]
+    token_log_probs = recorder.log_probs(sampled).tolist() if params["logprobs"] else None
+    results = []
+    for row, tokens in enumerate(sampled.tolist()):
+        end = next((i + 1 for i, token in enumerate(tokens) if token in eos_token_ids), len(tokens))
+        results.append((tokens[:end], token_log_probs[row][:end] if token_log_probs is not None else None))
+    return results
 
 
 class HFRolloutServer:
@@ -118,42 +204,10 @@ class HFRolloutServer:
             for (_, _, future), result in zip(batch, results):
                 future.set_result(result)
 
-    @torch.no_grad()
     def _generate_batch(
         self, prompts: list[list[int]], params: dict[str, Any]
     ) -> list[tuple[list[int], list[float] | None]]:
-        width = max(map(len, prompts))
-        input_ids = torch.tensor([[self.pad_token_id] * (width - len(p)) + p for p in prompts])
-        attention_mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
-        sample = params["temperature"] > 0
-        output = self.model.generate(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            do_sample=sample,
-            temperature=params["temperature"] if sample else None,
-            top_p=params["top_p"] if sample else None,
-            top_k=params["top_k"] if sample and params["top_k"] > 0 else None,
-            repetition_penalty=params["repetition_penalty"],
-            max_new_tokens=params["max_tokens"],
-            eos_token_id=sorted(self.eos_token_ids),
-            pad_token_id=self.pad_token_id,
-            return_dict_in_generate=True,
-            output_logits=params["logprobs"],
-        )
-        sampled = output.sequences[:, width:]
-        token_log_probs = None
-        if params["logprobs"]:  # one log-softmax per step over the whole batch, then each sampled token's
-            temperature = params["temperature"] if sample else 1.0
-            steps = [
-                torch.log_softmax(logits.float() / temperature, -1).gather(-1, sampled[:, [step]])
-                for step, logits in enumerate(output.logits)
-            ]
-            token_log_probs = torch.cat(steps, 1).tolist()
-        results = []
-        for row, tokens in enumerate(sampled.tolist()):
-            end = next((i + 1 for i, token in enumerate(tokens) if token in self.eos_token_ids), len(tokens))
-            results.append((tokens[:end], token_log_probs[row][:end] if token_log_probs is not None else None))
-        return results
+        return generate_batch(self.model, prompts, params, self.eos_token_ids, self.pad_token_id)
 
     async def load_weights(self, named_tensors: list[tuple[str, torch.Tensor]], global_steps: int | None) -> None:
         """Replace the model's weights by the actor's (HF parameter names); unknown names are an error."""

@@ -5,5 +5,6 @@
 `agent_loop`: `AZRAgentLoopManager`, the step inside verl's one generation call; `azr_ray_trainer`:
 `RayAZRTrainer` (TRR++ groups, metrics, buffers in checkpoints); `config`: the `azr:` settings and the
 checks before Ray starts; `main_azr`: the entry point; `step_record`: a step's record and metrics;
-`report`: the run report. See README.md.
+`report`: the run report; `seeding`: `rzero azr-seed`, the base model fills the buffers before
+self-play. See README.md.
 """

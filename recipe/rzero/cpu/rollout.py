@@ -23,6 +23,8 @@ one process per replica (tensor/pipeline/data parallel size 1), no LoRA.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import os
 from collections.abc import Generator
 from typing import Any
@@ -45,6 +47,8 @@ from verl.workers.rollout.base import BaseRollout
 from verl.workers.rollout.replica import RolloutReplica, RolloutReplicaRegistry, TokenOutput
 
 NAME = "hf"
+LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if ctypes.util.find_library("c") else None
+WEIGHT_BUCKET_BYTES = 256 << 20  # weights per load_weights message
 BATCH_WINDOW_S = 0.05  # how long the first request of a batch waits for the others (they arrive together)
 
 
@@ -84,6 +88,13 @@ class SampledLogProbs(LogitsProcessor):
 
 def _server_name(replica_rank: int, suffix: str = "") -> str:
     return f"{NAME}_server_{replica_rank}_0{suffix}"
+
+
+def release_freed_memory() -> None:
+    """Hand freed heap pages back to the OS. glibc keeps them by default, per thread arena, so a
+    server whose batches run on several threads would hold each thread's largest batch for good."""
+    if LIBC is not None:
+        LIBC.malloc_trim(0)
 
 
 @torch.no_grad()
@@ -207,10 +218,14 @@ class HFRolloutServer:
     def _generate_batch(
         self, prompts: list[list[int]], params: dict[str, Any]
     ) -> list[tuple[list[int], list[float] | None]]:
-        return generate_batch(self.model, prompts, params, self.eos_token_ids, self.pad_token_id)
+        try:
+            return generate_batch(self.model, prompts, params, self.eos_token_ids, self.pad_token_id)
+        finally:
+            release_freed_memory()
 
     async def load_weights(self, named_tensors: list[tuple[str, torch.Tensor]], global_steps: int | None) -> None:
-        """Replace the model's weights by the actor's (HF parameter names); unknown names are an error."""
+        """Replace some of the model's weights by the actor's (HF parameter names); unknown names are
+        an error. `global_steps` comes with the last bucket of an update (None before it)."""
         parameters = dict(self.model.named_parameters(remove_duplicate=False))  # tied lm_head too
         unknown = [name for name, _ in named_tensors if name not in parameters]
         if unknown:
@@ -218,7 +233,9 @@ class HFRolloutServer:
         with torch.no_grad():
             for name, tensor in named_tensors:
                 parameters[name].copy_(tensor)
-        self.global_steps = global_steps
+        if global_steps is not None:
+            self.global_steps = global_steps
+        release_freed_memory()
 
     # The rest of the server interface verl's replicas and trainer call: a CPU model keeps its
     # weights resident and has no KV cache between batches, so there is nothing to free or resume.
@@ -314,14 +331,20 @@ class HFServerAdapter(BaseRollout):
         if peft_config is not None:
             raise NotImplementedError("the hf rollout does not serve LoRA adapters")
         dtype = getattr(torch, self.config.dtype)
-        named_tensors = []
+        if self.server is None:
+            self.server = ray.get_actor(_server_name(self.replica_rank))
+        # Sent in buckets: a bucket passes through Ray's shared-memory object store, whose pages stay
+        # resident once touched, so one 2 GiB message would hold 2 GiB there for the rest of the run.
+        bucket, size = [], 0
         for name, tensor in weights:  # every rank consumes the generator: gathering is collective
             if hasattr(tensor, "full_tensor"):
                 tensor = tensor.full_tensor()
-            named_tensors.append((name, tensor.detach().to("cpu", dtype).clone()))
-        if self.server is None:
-            self.server = ray.get_actor(_server_name(self.replica_rank))
-        await self.server.load_weights.remote(named_tensors, global_steps)
+            bucket.append((name, tensor.detach().to("cpu", dtype).clone()))
+            size += bucket[-1][1].nbytes
+            if size >= WEIGHT_BUCKET_BYTES:
+                await self.server.load_weights.remote(bucket, None)
+                bucket, size = [], 0
+        await self.server.load_weights.remote(bucket, global_steps)
 
 
 def register() -> None:

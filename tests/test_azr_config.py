@@ -45,14 +45,20 @@ def composed_training(script: str, tmp_path):
     (training,) = [c for c in commands if "recipe.azr.main_azr" in c]
     config = compose_azr(training[training.index("recipe.azr.main_azr") + 1 :])
     validate_with_verl(config)
+    seeded = config.azr.seed_buffers  # made by the plan's seeding stage, which a dry run does not run
+    config.azr.seed_buffers = None
     check_azr_config(config)
+    config.azr.seed_buffers = seeded
     return commands, config
 
 
 def test_the_gpu_example_composes_against_verl_and_chains(tmp_path):
     commands, config = composed_training("run_azr_qwen2.5_coder_7b.sh", tmp_path)
     assert config.actor_rollout_ref.model.path == "Qwen/Qwen2.5-Coder-7B" and config.trainer.n_gpus_per_node == 4
-    assert [c[3] for c in commands if c[1:3] == ["-m", "recipe.rzero"]] == ["evaluate", "evaluate", "report"]
+    stages = [c[3] for c in commands if c[1:3] == ["-m", "recipe.rzero"]]
+    assert stages == ["evaluate", "azr-seed", "evaluate", "report"]
+    (seed,) = [c for c in commands if "azr-seed" in c]
+    assert config.azr.seed_buffers == seed[seed.index("--output") + 1] and "256" in seed  # B x S (§3.3.1)
     assert_chained(commands)
 
 

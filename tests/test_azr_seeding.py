@@ -41,7 +41,9 @@ def seeded(coder_model, infer_python, tmp_path_factory):
     process.wait()
     resumed = run_command(infer_python, "azr-seed", *args)
     again = run_command(infer_python, "azr-seed", *args)
-    return {"output": output, "first_round": first_round, "resumed": resumed.stdout, "again": again.stdout}
+    other = run_command(infer_python, "azr-seed", *args, "--references", 3, check=False)
+    return {"output": output, "first_round": first_round, "resumed": resumed.stdout, "again": again.stdout,
+            "other": other}  # fmt: skip
 
 
 def test_the_seeding_stage_fills_each_buffer_with_valid_tasks_and_resumes(seeded):
@@ -56,6 +58,9 @@ def test_the_seeding_stage_fills_each_buffer_with_valid_tasks_and_resumes(seeded
         assert stats["rounds"][-1]["buffer_sizes"][task_type] == len(tasks)
     assert len(buffers.tasks["induction"]) == 1  # not asked for
     assert "round" not in seeded["again"]  # finished: not run again (no engine started)
+    other = seeded["other"]  # the same file with another K: refused, nothing changed
+    assert other.returncode == 1 and f"{seeded['output']} was seeded with other settings" in other.stderr
+    assert json.loads(stats_path(seeded["output"]).read_text()) == stats
 
 
 def test_self_play_starts_from_the_seeded_buffers(seeded, tmp_path):

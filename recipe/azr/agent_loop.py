@@ -76,10 +76,14 @@ class AZRAgentLoopManager(AgentLoopManager):
         )
 
     def _generate(self, chats: list[Chat], n: int, step: int) -> DataProto:
-        """verl's rollout of each chat n times (rows chat after chat)."""
+        """verl's rollout of each chat n times (rows chat after chat). verl splits a batch evenly over
+        its agent-loop workers, so the rows are padded to a multiple of their number with copies of
+        the last one, whose rollouts are dropped."""
         rows = [chat for chat in chats for _ in range(n)]
-        batch = DataProto(non_tensor_batch={"raw_prompt": _object_array(rows)}, meta_info={"global_steps": step})
-        return AgentLoopManager.generate_sequences(self, batch)
+        padded = rows + rows[-1:] * (-len(rows) % len(self.agent_loop_workers))
+        batch = DataProto(non_tensor_batch={"raw_prompt": _object_array(padded)}, meta_info={"global_steps": step})
+        output = AgentLoopManager.generate_sequences(self, batch)
+        return output.slice(0, len(rows)) if len(padded) > len(rows) else output
 
     def _texts(self, output: DataProto, n: int) -> list[list[str]]:
         """The decoded response of each row, grouped n by n."""
@@ -121,9 +125,12 @@ class AZRAgentLoopManager(AgentLoopManager):
         scores = torch.zeros(responses.shape, dtype=torch.float32)
         scores[torch.arange(len(scores)), last_token] = torch.tensor([row.reward for row in result.rows])
         output.batch["rm_scores"] = scores
+        # verl cuts a prompt longer than rollout.prompt_length from the left, with a warning only.
+        prompts = output.batch["prompts"]
+        truncated = int((output.batch["attention_mask"][:, : prompts.shape[1]].sum(-1) >= prompts.shape[1]).sum())
         output.meta_info = {
             "timing": timing,
             "reward_extra_keys": ["azr_task_type", "azr_role"],
-            "azr_record": step_record(step, result),
+            "azr_record": {**step_record(step, result), "full_length_prompts": truncated},
         }
         return output

@@ -92,6 +92,11 @@ def check_azr_config(config: DictConfig) -> None:
         "trainer.test_freq": (config.trainer.test_freq, -1, "AZR has no validation set"),
         "trainer.val_before_train": (config.trainer.val_before_train, False, "AZR has no validation set"),
     }
+    checks["actor_rollout_ref.actor.use_prefix_grouper"] = (
+        config.actor_rollout_ref.actor.get("use_prefix_grouper", False),
+        False,
+        "it would share the first row's prompt across each uid = task type/role group",
+    )
     for key, (value, expected, why) in checks.items():
         if value != expected:
             raise ValueError(f"{key}={value}: AZR needs {expected} ({why})")

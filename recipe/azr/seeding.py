@@ -10,7 +10,8 @@ deduction and abduction buffers) and its valid proposals (`selfplay.make_proposa
 the sandbox) join their buffers, until each buffer holds `size` tasks besides the zero triple (the
 paper: B x S = 64 x 4 = 256) or `max_rounds` rounds were made. The buffer file is written
 atomically after every round together with the round count, so a killed run continues where it
-stopped; a finished one is not run again. The paper seeds one set D_seed for deduction and
+stopped (with the same settings; a larger `size` or `max_rounds` continues a finished one); a
+finished one is not run again. The paper seeds one set D_seed for deduction and
 abduction and derives the induction buffer from it; here each type grows its own buffer from its own
 proposals, the same way self-play grows them. Writes `<output stem>.stats.json` (per round and type:
 proposals, valid, failure kinds, buffer size). Raises ValueError when the rounds run out first.
@@ -64,6 +65,11 @@ class SeedConfig(EngineConfig):
         )  # fmt: skip
 
 
+# Settings a seeded buffer file may be continued with when they change (the rest must match).
+RESUMABLE = ("size", "max_rounds", "device", "tensor_parallel_size", "gpu_memory_utilization", "max_model_len",
+             "enforce_eager")  # fmt: skip
+
+
 def stats_path(output: Path) -> Path:
     return output.with_name(output.stem + ".stats.json")
 
@@ -76,11 +82,18 @@ def run_seed(config: SeedConfig) -> dict[str, Any]:
     """Fill the buffers (continuing a killed run); return the stats also written beside `output`."""
     config.settings(config.task_types)  # an unknown task type fails before the engine starts
     stats_file = stats_path(config.output)
+    identity = {key: value for key, value in config.identity_params().items() if key not in RESUMABLE}
     if config.output.is_file() and stats_file.is_file():
         stats = json.loads(stats_file.read_text())
+        if stats.get("settings") != identity:
+            raise ValueError(
+                f"{config.output} was seeded with other settings ({stats.get('settings')}); only "
+                f"{', '.join(RESUMABLE)} may change when continuing it: use another --output"
+            )
         buffers = TaskBuffers.load(config.output)
     else:
-        stats, buffers = {"rounds": []}, TaskBuffers.seeded(max(MAX_SIZE, config.size + 1), config.seed)
+        stats = {"settings": identity, "rounds": []}
+        buffers = TaskBuffers.seeded(max(MAX_SIZE, config.size + 1), config.seed)
     if not _short(buffers, config):
         return stats
     engine = make_engine(config, config.seed)
@@ -94,7 +107,8 @@ def run_seed(config: SeedConfig) -> dict[str, Any]:
             )
         settings = config.settings(short)
         requests = propose_requests(buffers, settings)
-        seeds = [request_seed(config.seed, round_index * len(requests) + i) for i in range(len(requests))]
+        made = sum(counts["proposals"] for record in stats["rounds"] for counts in record["validity"].values())
+        seeds = [request_seed(config.seed, made + i) for i in range(len(requests))]  # never one seed twice
         texts = chat_completions(engine, [r.chat for r in requests], [{**sampling, "seed": s} for s in seeds])
         proposals = make_proposals(requests, [t[0] for t in texts], settings)
         for task_type in short:

@@ -58,8 +58,11 @@ def step_record(step: int, result: StepResult) -> dict[str, Any]:
 
 
 def step_metrics(record: dict[str, Any]) -> dict[str, float]:
-    """`azr/<task type>/<name>` for each scalar of `record` that is not None."""
-    return {
+    """`azr/<task type>/<name>` for each scalar of `record` that is not None, and
+    `azr/full_length_prompts` when the record has it (trained rows whose prompt filled
+    `rollout.prompt_length`: probably cut from the left by verl)."""
+    extra = {"azr/full_length_prompts": float(record["full_length_prompts"])} if "full_length_prompts" in record else {}
+    return extra | {
         f"azr/{task_type}/{name}": float(values[name])
         for task_type, values in record["task_types"].items()
         if task_type in TASK_TYPES

@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rzero_rewards.code import Limits
-
 from recipe.rzero.artifacts import request_seed, write_json
 from recipe.rzero.prompts import FORMAT_EXAMPLE_HELP
 from recipe.rzero.vllm_engine import EngineConfig, chat_completions, make_engine
+from rzero_rewards.code import Limits
 
 from .buffers import MAX_SIZE, TASK_TYPES, TaskBuffers
 from .selfplay import SelfPlaySettings, make_proposals, propose_requests, validity

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import BENCHMARK_DIR
+
+GIB = 2**30
+
+
+def pytest_report_header(config) -> list[str]:
+    """Free disk and memory at the start, in the header CI shows: a full disk or a crowded node fails
+    the trainings' tests far from their cause (the suite writes a few GiB of checkpoints at a time)."""
+    import psutil
+
+    temp = config.option.basetemp or tempfile.gettempdir()
+    while not os.path.exists(temp):
+        temp = os.path.dirname(temp)
+    memory = psutil.virtual_memory()
+    return [
+        f"disk: {shutil.disk_usage(temp).free / GIB:.1f} GiB free at {temp}",
+        f"memory: {memory.available / GIB:.1f} of {memory.total / GIB:.1f} GiB available; {os.cpu_count()} cores",
+    ]
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -26,3 +27,13 @@ def run_command(
     if check and result.returncode != 0:
         raise AssertionError(f"rzero {command} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
     return result
+
+
+def remove_checkpoints(run_dir: Path) -> None:
+    """Delete the trainings' checkpoints under `run_dir` (verl's `global_step_N`, TRL's `checkpoint-N`;
+    about 1.6 GiB each for the 135M model) once a module's tests have read them, keeping logs and
+    records: the suite's peak disk use stays one run's checkpoints."""
+    for pattern in ("global_step_*", "checkpoint-*"):
+        for checkpoint in sorted(run_dir.rglob(pattern)):
+            if checkpoint.is_dir():
+                shutil.rmtree(checkpoint, ignore_errors=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ import pytest
 from recipe.azr.buffers import TASK_TYPES, TaskBuffers
 from recipe.azr.trr import ROLES
 from recipe.rzero.report import read_scalars
+from tests.helpers import remove_checkpoints
 from tests.test_recipe_config import planned_commands
 from tests.test_verl_cpu import kill_during_step_2, rollouts, run
 
@@ -63,7 +65,7 @@ def cpu_overrides(directory: Path, plan: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def azr_run(tmp_path_factory, embedded_model) -> dict:
+def azr_run(tmp_path_factory, embedded_model) -> Iterator[dict]:
     directory = tmp_path_factory.mktemp("azr") / "selfplay"
     command = [
         sys.executable, "-m", "recipe.azr.main_azr", f"actor_rollout_ref.model.path={embedded_model}",
@@ -73,7 +75,8 @@ def azr_run(tmp_path_factory, embedded_model) -> dict:
     assert not (directory / "global_step_2" / "actor").exists(), "step 2 finished before the kill"
     step_1_buffers = (directory / "global_step_1" / "azr_buffers.json").read_text()
     resumed = run(command, directory)
-    return {"directory": directory, "killed": killed, "resumed": resumed, "step_1_buffers": step_1_buffers}
+    yield {"directory": directory, "killed": killed, "resumed": resumed, "step_1_buffers": step_1_buffers}
+    remove_checkpoints(directory)
 
 
 def groups(rows: list[dict]) -> dict[tuple[str, str], list[float]]:

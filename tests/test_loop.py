@@ -13,12 +13,13 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.helpers import BENCHMARK_DIR, ROOT
+from tests.helpers import BENCHMARK_DIR, ROOT, remove_checkpoints
 
 SHORT_BUDGETS = {
     "CHALLENGER_STEPS": "2",
@@ -42,7 +43,7 @@ def _environment(run_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def loop_run(tmp_path_factory, embedded_model) -> dict:
+def loop_run(tmp_path_factory, embedded_model) -> Iterator[dict]:
     run_dir = tmp_path_factory.mktemp("loop") / "run"
     # --no-filter (an ablation flag, exercised here): with so few questions the p̂ band may keep none,
     # and Solver training rightly refuses an empty set. The band itself is tested in test_stages.py.
@@ -66,7 +67,7 @@ def loop_run(tmp_path_factory, embedded_model) -> dict:
     second = subprocess.run(command, env=_environment(run_dir), cwd=ROOT, capture_output=True, text=True, timeout=3600)
     assert second.returncode == 0, f"{second.stdout[-5000:]}\n{second.stderr[-5000:]}"
     third = subprocess.run(command, env=_environment(run_dir), cwd=ROOT, capture_output=True, text=True, timeout=900)
-    return {
+    yield {
         "run_dir": run_dir,
         "killed": first_output,
         "survivors": survivors,
@@ -74,6 +75,7 @@ def loop_run(tmp_path_factory, embedded_model) -> dict:
         "resumed": second.stdout,
         "rerun": third,
     }
+    remove_checkpoints(run_dir)
 
 
 def test_a_kill_stops_everything_the_loop_started(loop_run):

@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -36,7 +37,7 @@ from recipe.rzero.reward_fn import solver_compute_score
 from recipe.rzero.rl_data import challenger_prompt_rows, solver_row, write_rl_parquet
 from rzero_rewards import parse_challenger_output, score_challenger_batch
 from rzero_rewards.step_metrics import EQUAL_REWARD_GROUPS, REWARD_MEAN
-from tests.helpers import ROOT
+from tests.helpers import ROOT, remove_checkpoints
 from tests.test_recipe_config import planned_commands
 
 # Keys of the GPU examples that name GPUs or GPU-only kernels: the device config sets them for a CPU.
@@ -176,7 +177,7 @@ def solver_parquet(path: Path, benchmark_dir: Path, count: int = 8) -> Path:
 
 
 @pytest.fixture(scope="module")
-def loop_run(tmp_path_factory, embedded_model, infer_python) -> Path:
+def loop_run(tmp_path_factory, embedded_model, infer_python) -> Iterator[Path]:
     """`scripts/rzero_loop.sh` with `ENGINE=verl`: one iteration whose two trainings take
     run_qwen3_4b.sh's own overrides (device and sizes rewritten), with the loop's own Solver service,
     merges, question generation from the merged Challenger and labelling between them."""
@@ -209,7 +210,8 @@ def loop_run(tmp_path_factory, embedded_model, infer_python) -> Path:
     )  # fmt: skip
     assert_ray_stopped()
     assert result.returncode == 0, f"{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
-    return run_dir
+    yield run_dir
+    remove_checkpoints(run_dir)
 
 
 @pytest.mark.vllm

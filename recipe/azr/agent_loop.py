@@ -12,8 +12,8 @@ step's `generate`. It returns the propose and solve rollouts as the step's batch
   then the solver's answers type after type (the input's slot rows are placeholders;
   `main_azr.write_slots`);
 - `rm_scores` (rows x response tokens): the row's AZR reward (Eqs. 4-6) on its last response token,
-  as verl's reward loop places scores; the executor computes them here, so verl's reward workers
-  are not used;
+  placed by verl's own `RewardManagerBase.assemble_rm_scores`; the executor computes them here, so
+  verl's reward workers are not used;
 - `azr_task_type` and `azr_role` per row, which `RayAZRTrainer` turns into TRR++'s groups;
 - `meta_info["azr_record"]`: the step's `step_record`, and the phases' times in `timing`.
 
@@ -28,10 +28,10 @@ import time
 from typing import Any
 
 import numpy as np
-import torch
 from omegaconf import DictConfig
 from verl import DataProto
 from verl.experimental.agent_loop import AgentLoopManager
+from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 from verl.utils import hf_tokenizer
 from verl.utils.fs import copy_to_local
 
@@ -120,11 +120,7 @@ class AZRAgentLoopManager(AgentLoopManager):
             output.non_tensor_batch.pop(key, None)
         output.non_tensor_batch["azr_task_type"] = _object_array([row.task_type for row in result.rows])
         output.non_tensor_batch["azr_role"] = _object_array([row.role for row in result.rows])
-        responses = output.batch["responses"]
-        last_token = output.batch["attention_mask"][:, -responses.shape[1] :].sum(-1) - 1
-        scores = torch.zeros(responses.shape, dtype=torch.float32)
-        scores[torch.arange(len(scores)), last_token] = torch.tensor([row.reward for row in result.rows])
-        output.batch["rm_scores"] = scores
+        output.batch["rm_scores"] = RewardManagerBase.assemble_rm_scores(output, [row.reward for row in result.rows])
         # verl cuts a prompt longer than rollout.prompt_length from the left, with a warning only.
         prompts = output.batch["prompts"]
         truncated = int((output.batch["attention_mask"][:, : prompts.shape[1]].sum(-1) >= prompts.shape[1]).sum())

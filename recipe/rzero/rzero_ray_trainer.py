@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 from verl import DataProto
+from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 from verl.trainer.ppo.ray_trainer import RayPPOTrainer
 
 from rzero_rewards import ChallengerRewardSettings, score_challenger_rollouts, step_reward_metrics
@@ -29,15 +29,12 @@ def apply_challenger_batch_rewards(batch: DataProto, settings: ChallengerRewardS
 
     Scores the `question`, `uncertainty`, `p_hat` and `solver_latency_s` that `challenger_compute_score`
     reported (in `non_tensor_batch`) with `score_challenger_rollouts` and rewrites `rm_scores`
-    (batch × response tokens; the reward sits on the last response token, where verl's reward loop put
-    it). Malformed rollouts get `settings.format_penalty`, the score the reward function gave them.
-    Each rollout's penalty is added to the batch as the reward extra `repetition_penalty`.
+    (batch × response tokens; the reward sits on the last response token, placed by verl's reward
+    loop's own `RewardManagerBase.assemble_rm_scores`). Malformed rollouts get
+    `settings.format_penalty`, the score the reward function gave them. Each rollout's penalty is added to the batch as the reward extra `repetition_penalty`.
     """
-    scores = batch.batch["rm_scores"]
-    last_token = batch.batch["attention_mask"][:, -scores.shape[1] :].sum(-1) - 1
     scored = score_challenger_rollouts(batch.non_tensor_batch, settings)
-    scores.zero_()
-    scores[torch.arange(len(scores), device=scores.device), last_token] = scores.new_tensor(scored.rewards)
+    batch.batch["rm_scores"].copy_(RewardManagerBase.assemble_rm_scores(batch, scored.rewards))
     batch.non_tensor_batch["repetition_penalty"] = np.asarray(scored.penalties)
     batch.meta_info["reward_extra_keys"] = [*batch.meta_info.get("reward_extra_keys", []), "repetition_penalty"]
     return scored.metrics

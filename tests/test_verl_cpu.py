@@ -361,3 +361,41 @@ def test_the_hf_rollout_returns_each_sampled_tokens_log_prob_under_the_policy(em
             assert (ranks < params["top_k"]).all()
         if params["temperature"] == 0.0:
             assert tokens == logits.argmax(-1).tolist()
+
+
+def test_the_hf_rollout_frees_its_weights_between_generations_and_refuses_to_generate_without_them(embedded_model):
+    """verl's cycle with `free_cache_engine`: `sleep` after a step's generation frees the weights (the
+    memory goes back to the OS for the actor's update); generating before they are all sent back is a
+    clear error; `wake_up` + `load_weights` of the actor's tensors restore the same policy."""
+    import asyncio
+
+    from verl.workers.config import HFModelConfig, RolloutConfig
+
+    from recipe.rzero.cpu.rollout import HFRolloutServer
+
+    config = RolloutConfig(name="hf", dtype="float32", free_cache_engine=True, prompt_length=64, response_length=16)
+    server = HFRolloutServer(config, HFModelConfig(path=embedded_model), replica_rank=0)
+    weights = {name: tensor.clone() for name, tensor in server.model.state_dict().items()}
+    weight_bytes = sum(p.nbytes for p in server.model.parameters())
+    process = psutil.Process()
+
+    async def cycle():
+        greedy = {"temperature": 0.0, "max_tokens": 8}
+        before = await server.generate([1, 2, 3, 4], greedy, "before")
+        awake = process.memory_info().rss
+        await server.sleep()
+        asleep = process.memory_info().rss
+        with pytest.raises(RuntimeError, match=r"weights were released \(sleep\) and \d+ were not sent back"):
+            await server.generate([1, 2, 3, 4], greedy, "asleep")
+        await server.wake_up(tags=["weights"])
+        missing = "model.layers.0.mlp.up_proj.weight"
+        await server.load_weights([(name, tensor) for name, tensor in weights.items() if name != missing], None)
+        with pytest.raises(RuntimeError, match=rf"1 were not sent back before generation, e.g. \['{missing}'\]"):
+            await server.generate([1, 2, 3, 4], greedy, "partial")
+        await server.load_weights([(missing, weights[missing])], 7)
+        after = await server.generate([1, 2, 3, 4], greedy, "after")
+        return before, after, awake - asleep
+
+    before, after, freed = asyncio.run(cycle())
+    assert after.token_ids == before.token_ids and after.extra_fields["global_steps"] == 7
+    assert freed > 0.8 * weight_bytes, (freed, weight_bytes)

@@ -17,11 +17,15 @@ layout; multi-process FSDP on CPU is not.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import dataclasses
 import functools
 import os
 
 MODULE = __name__
+MMAP_THRESHOLD_BYTES = 64 * 1024
+M_MMAP_THRESHOLD = -3  # glibc's malloc.h
 
 
 def _unpinned_offload_policy_class() -> type:
@@ -54,10 +58,32 @@ def _patch_verl() -> None:
     # 2. The FSDP2 reference model is offloaded with CPUOffloadPolicy(pin_memory=True)
     #    (transformer_impl.py, _build_fsdp_module); pinning needs an accelerator.
     transformer_impl.CPUOffloadPolicy = _unpinned_offload_policy_class()
-    # 3. The FSDP language-model engine is registered for cuda and npu only.
+    # 3. The FSDP language-model engine is registered for cuda and npu only (here with a fixed mmap
+    #    threshold in its process, `_fix_mmap_threshold`).
+    class FSDPEngineWithLMHeadOnCPU(transformer_impl.FSDPEngineWithLMHead):
+        def __init__(self, *args, **kwargs):
+            _fix_mmap_threshold()
+            super().__init__(*args, **kwargs)
+
     EngineRegistry.register(model_type="language_model", backend=["fsdp", "fsdp2"], device="cpu")(
-        transformer_impl.FSDPEngineWithLMHead
+        FSDPEngineWithLMHeadOnCPU
     )
+
+
+def _fix_mmap_threshold() -> None:
+    """Give every allocation of `MMAP_THRESHOLD_BYTES` or more its own mapping, returned to the OS when
+    freed, in this process (glibc's `mallopt`).
+
+    By default glibc raises its mmap threshold (up to 32 MiB) each time a large block is freed, after
+    which freed parameter-, gradient- and optimizer-sized buffers stay on a fragmented heap: the
+    embedded coder's FSDP actor grew from 8 to 15 GiB over two updates and checkpoint saves and the node
+    ran out of memory (benchmarks/README.md, AZR on CPU). Only the trainer's process gets it: in the
+    rollout server, where generation allocates and frees its cache every token, it tripled generation
+    time.
+    """
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    if not libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES):
+        raise OSError(f"mallopt(M_MMAP_THRESHOLD, {MMAP_THRESHOLD_BYTES}) failed")
 
 
 _installed = False

@@ -12,7 +12,9 @@ TensorRT-LLM, none of which runs inside verl on a CPU. `register()` adds `rollou
   as in vLLM. Log-probs, when asked for (`rollout.calculate_log_probs`), are those of
   softmax(logits / temperature) at each sampled token, the quantity verl's actor computes.
 - `HFServerAdapter`, the trainer-side adapter: `update_weights` gathers the actor's full tensors and
-  loads them into the server (by Ray object transfer, no CUDA IPC), after every update.
+  loads them into the server (by Ray object transfer, no CUDA IPC), after every update. With
+  `rollout.free_cache_engine` the server frees its weights when verl puts it to sleep after each
+  generation and takes them back at the next update, as vLLM's does on GPUs.
 - `HFReplica`, one server per replica.
 
 Differences from vLLM on GPUs: no paged KV cache or continuous batching (a batch runs to its
@@ -163,6 +165,9 @@ class HFRolloutServer:
         self.pending: list[tuple[list[int], dict[str, Any], asyncio.Future]] = []
         self.batcher: asyncio.Task | None = None
         self.global_steps: int | None = None
+        # Parameters (by identity: a tied lm_head is the embedding) released by `sleep` and not sent
+        # back since: generation refuses to run on them.
+        self.released: dict[int, tuple[str, torch.Size]] = {}
 
     async def generate(
         self,
@@ -218,6 +223,12 @@ class HFRolloutServer:
     def _generate_batch(
         self, prompts: list[list[int]], params: dict[str, Any]
     ) -> list[tuple[list[int], list[float] | None]]:
+        if self.released:
+            names = sorted(name for name, _ in self.released.values())
+            raise RuntimeError(
+                f"the hf rollout's weights were released (sleep) and {len(names)} were not sent back "
+                f"before generation, e.g. {names[:3]}"
+            )
         try:
             return generate_batch(self.model, prompts, params, self.eos_token_ids, self.pad_token_id)
         finally:
@@ -233,20 +244,36 @@ class HFRolloutServer:
         with torch.no_grad():
             for name, tensor in named_tensors:
                 parameters[name].copy_(tensor)
+                self.released.pop(id(parameters[name]), None)
         if global_steps is not None:
             self.global_steps = global_steps
         release_freed_memory()
 
-    # The rest of the server interface verl's replicas and trainer call: a CPU model keeps its
-    # weights resident and has no KV cache between batches, so there is nothing to free or resume.
-    async def set_global_steps(self, global_steps: int) -> None:
-        self.global_steps = global_steps
+    async def sleep(self) -> None:
+        """With `free_cache_engine`, free the weights between generation phases (verl calls this after
+        each step's generation; the actor's update and checkpoint save are the run's memory peak) and
+        keep their shapes: verl sends every weight back before the next generation (`load_weights`
+        after `wake_up`)."""
+        if not self.config.free_cache_engine or self.released:
+            return
+        for name, parameter in self.model.named_parameters():
+            self.released[id(parameter)] = (name, parameter.shape)
+            parameter.data = torch.empty(0, dtype=parameter.dtype)
+        release_freed_memory()
 
     async def wake_up(self, tags: list[str] | None = None) -> None:
-        pass
+        """Room for the released weights (`tags` None or naming "weights"); their values arrive by
+        `load_weights`. There is no KV cache between batches to resume."""
+        if tags is not None and "weights" not in tags:
+            return
+        for _, parameter in self.model.named_parameters():
+            if id(parameter) in self.released and parameter.numel() == 0:
+                parameter.data = torch.empty(self.released[id(parameter)][1], dtype=parameter.dtype)
 
-    async def sleep(self) -> None:
-        pass
+    # The rest of the server interface verl's replicas and trainer call: there is no KV cache between
+    # batches and no partial request to abort or resume.
+    async def set_global_steps(self, global_steps: int) -> None:
+        self.global_steps = global_steps
 
     async def clear_kv_cache(self) -> None:
         pass
@@ -312,10 +339,17 @@ class HFServerAdapter(BaseRollout):
         self.server: ray.actor.ActorHandle | None = None
 
     async def resume(self, tags: list[str]) -> None:
-        pass
+        if self.config.free_cache_engine:
+            await self._server().wake_up.remote(tags=tags)
 
     async def release(self) -> None:
-        pass
+        if self.config.free_cache_engine:
+            await self._server().sleep.remote()
+
+    def _server(self) -> ray.actor.ActorHandle:
+        if self.server is None:
+            self.server = ray.get_actor(_server_name(self.replica_rank))
+        return self.server
 
     @torch.no_grad()
     async def update_weights(
@@ -331,8 +365,7 @@ class HFServerAdapter(BaseRollout):
         if peft_config is not None:
             raise NotImplementedError("the hf rollout does not serve LoRA adapters")
         dtype = getattr(torch, self.config.dtype)
-        if self.server is None:
-            self.server = ray.get_actor(_server_name(self.replica_rank))
+        server = self._server()
         # Sent in buckets: a bucket passes through Ray's shared-memory object store, whose pages stay
         # resident once touched, so one 2 GiB message would hold 2 GiB there for the rest of the run.
         bucket, size = [], 0
@@ -342,9 +375,9 @@ class HFServerAdapter(BaseRollout):
             bucket.append((name, tensor.detach().to("cpu", dtype).clone()))
             size += bucket[-1][1].nbytes
             if size >= WEIGHT_BUCKET_BYTES:
-                await self.server.load_weights.remote(bucket, None)
+                await server.load_weights.remote(bucket, None)
                 bucket, size = [], 0
-        await self.server.load_weights.remote(bucket, global_steps)
+        await server.load_weights.remote(bucket, global_steps)
 
 
 def register() -> None:

@@ -31,7 +31,8 @@ def apply_challenger_batch_rewards(batch: DataProto, settings: ChallengerRewardS
     reported (in `non_tensor_batch`) with `score_challenger_rollouts` and rewrites `rm_scores`
     (batch × response tokens; the reward sits on the last response token, placed by verl's reward
     loop's own `RewardManagerBase.assemble_rm_scores`). Malformed rollouts get
-    `settings.format_penalty`, the score the reward function gave them. Each rollout's penalty is added to the batch as the reward extra `repetition_penalty`.
+    `settings.format_penalty`, the score the reward function gave them. Each rollout's penalty is
+    added to the batch as the reward extra `repetition_penalty`.
     """
     scored = score_challenger_rollouts(batch.non_tensor_batch, settings)
     batch.batch["rm_scores"].copy_(RewardManagerBase.assemble_rm_scores(batch, scored.rewards))

@@ -24,6 +24,7 @@ import functools
 import os
 
 MODULE = __name__
+LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if ctypes.util.find_library("c") else None  # glibc
 MMAP_THRESHOLD_BYTES = 64 * 1024
 M_MMAP_THRESHOLD = -3  # glibc's malloc.h
 
@@ -81,8 +82,7 @@ def _fix_mmap_threshold() -> None:
     rollout server, where generation allocates and frees its cache every token, it tripled generation
     time.
     """
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
-    if not libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES):
+    if LIBC is None or not LIBC.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES):
         raise OSError(f"mallopt(M_MMAP_THRESHOLD, {MMAP_THRESHOLD_BYTES}) failed")
 
 

@@ -25,8 +25,6 @@ one process per replica (tensor/pipeline/data parallel size 1), no LoRA.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
 import os
 from collections.abc import Generator
 from typing import Any
@@ -48,8 +46,9 @@ from verl.workers.rollout import base as rollout_base
 from verl.workers.rollout.base import BaseRollout
 from verl.workers.rollout.replica import RolloutReplica, RolloutReplicaRegistry, TokenOutput
 
+from . import LIBC
+
 NAME = "hf"
-LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if ctypes.util.find_library("c") else None
 WEIGHT_BUCKET_BYTES = 256 << 20  # weights per load_weights message
 BATCH_WINDOW_S = 0.05  # how long the first request of a batch waits for the others (they arrive together)
 
@@ -254,11 +253,12 @@ class HFRolloutServer:
         each step's generation; the actor's update and checkpoint save are the run's memory peak) and
         keep their shapes: verl sends every weight back before the next generation (`load_weights`
         after `wake_up`)."""
-        if not self.config.free_cache_engine or self.released:
+        if not self.config.free_cache_engine:
             return
         for name, parameter in self.model.named_parameters():
-            self.released[id(parameter)] = (name, parameter.shape)
-            parameter.data = torch.empty(0, dtype=parameter.dtype)
+            if parameter.numel():  # not released yet, or room made for it since
+                self.released[id(parameter)] = (name, parameter.shape)
+                parameter.data = torch.empty(0, dtype=parameter.dtype)
         release_freed_memory()
 
     async def wake_up(self, tags: list[str] | None = None) -> None:

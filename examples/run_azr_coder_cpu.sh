@@ -43,10 +43,10 @@ actor_rollout_ref.actor.use_dynamic_bsz=false
 actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=1
 actor_rollout_ref.rollout.log_prob_use_dynamic_bsz=false
 actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=1
-actor_rollout_ref.actor.entropy_from_logits_with_chunking=true
 actor_rollout_ref.model.enable_gradient_checkpointing=true
 trainer.save_freq=1
 trainer.max_actor_ckpt_to_keep=1
+reward.num_workers=0
 "
 
 exec bash "$root/scripts/azr_loop.sh" "$@"

@@ -399,3 +399,59 @@ def test_the_hf_rollout_frees_its_weights_between_generations_and_refuses_to_gen
     before, after, freed = asyncio.run(cycle())
     assert after.token_ids == before.token_ids and after.extra_fields["global_steps"] == 7
     assert freed > 0.8 * weight_bytes, (freed, weight_bytes)
+
+
+def test_fused_kernels_under_fsdp2_give_the_plain_forwards_log_probs_entropy_and_gradients(tmp_path, monkeypatch):
+    """verl's fused log-prob kernels (`use_fused_kernels`, torch backend, chunked: `config/device/cpu.yaml`)
+    on a model with an untied output layer under verl's own `apply_fsdp2`: verl 0.9.1 alone fails
+    ("aten.mm.default got mixed torch.Tensor and DTensor", `recipe/rzero/cpu` patch 4); patched, with
+    8-token chunks over 24 positions, the log-probs, entropy and every gradient equal those of the
+    plain forward's fp32 logits. A chunk that is not a positive integer, or an unknown option (a
+    misspelled key verl would ignore), is refused by its key."""
+    import torch.distributed as dist
+    from torch.distributed.device_mesh import init_device_mesh
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+    from verl.models.transformers.monkey_patch import apply_monkey_patch
+    from verl.utils.experimental import torch_functional
+    from verl.utils.fsdp_utils import apply_fsdp2
+
+    from recipe.rzero import cpu
+
+    for variable in ("VERL_PLATFORM", "VERL_USE_EXTERNAL_MODULES"):  # restored after the test
+        monkeypatch.setenv(variable, os.environ.get(variable, ""))
+    cpu.enable()
+    monkeypatch.setattr(Qwen2ForCausalLM, "forward", Qwen2ForCausalLM.forward)  # verl patches the class
+    monkeypatch.setattr(torch_functional, "FusedLinearForPPO", torch_functional.FusedLinearForPPO)
+    for chunk in (0, 2.5, True):
+        with pytest.raises(ValueError, match=rf"chunk_size must be a positive integer, got {chunk}"):
+            cpu._set_fused_kernel_options({"chunk_size": chunk})
+    with pytest.raises(ValueError, match=r"fused_kernel_options has unknown keys \['chunksize'\]"):
+        cpu._set_fused_kernel_options({"impl_backend": "torch", "chunksize": 8})
+    cpu._set_fused_kernel_options({"impl_backend": "torch", "chunk_size": 8})
+    assert torch_functional.FusedLinearForPPO().chunk_size == 8
+    torch.manual_seed(0)
+    config = Qwen2Config(vocab_size=1000, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=False)  # fmt: skip
+    plain, fused = Qwen2ForCausalLM(config), Qwen2ForCausalLM(config)
+    fused.load_state_dict(plain.state_dict())
+    input_ids, temperature = torch.randint(0, 1000, (2, 24)), 0.7
+    labels = torch.roll(input_ids, -1, -1)
+    log_softmax = torch.log_softmax(plain(input_ids=input_ids).logits.float() / temperature, -1)
+    log_probs = log_softmax.gather(-1, labels[..., None])[..., 0]
+    entropy = -(log_softmax.exp() * log_softmax).sum(-1)
+    (log_probs.sum() + entropy.sum()).backward()
+
+    dist.init_process_group("gloo", store=dist.FileStore(str(tmp_path / "store"), 1), rank=0, world_size=1)
+    try:
+        apply_monkey_patch(model=fused, use_remove_padding=False, use_fused_kernels=True, fused_kernels_backend="torch")
+        mesh = init_device_mesh("cpu", (1,), mesh_dim_names=("fsdp",))
+        apply_fsdp2(fused, {"mesh": mesh, "reshard_after_forward": True}, {})
+        output = fused(input_ids=input_ids, temperature=temperature, return_dict=True)
+        (output.log_probs.sum() + output.entropy.sum()).backward()
+        gradients = {name: p.grad.full_tensor() for name, p in fused.named_parameters()}
+    finally:
+        dist.destroy_process_group()
+    assert torch.allclose(output.log_probs, log_probs, atol=1e-5)
+    assert torch.allclose(output.entropy, entropy, atol=1e-5)
+    for name, parameter in plain.named_parameters():
+        assert torch.allclose(gradients[name], parameter.grad, atol=1e-5), name

@@ -8,7 +8,9 @@ verl's installed files is edited; everything goes through verl's extension point
 - `VERL_USE_EXTERNAL_MODULES=recipe.rzero.cpu` makes verl import this package first in every process
   it starts (`verl/__init__.py`), and `VERL_PLATFORM=cpu` selects `platform.PlatformCPU`;
 - `rollout.register()` adds the `hf` rollout (transformers' `generate`) to verl's rollout registries;
-- three patches for code paths that assume an accelerator (`_patch_verl`, each naming its place).
+- four patches (`_patch_verl`, each naming its place): three for code paths that assume an
+  accelerator, one for verl's fused log-prob kernels under FSDP2 with an untied output layer; and
+  those kernels' chunk made a setting (`_set_fused_kernel_options`).
 
 `enable()` sets both variables in the launching process before Ray starts (Ray's workers inherit
 them) and imports this package there too. World size 1 per role (one FSDP process) is the supported
@@ -22,6 +24,8 @@ import ctypes.util
 import dataclasses
 import functools
 import os
+from collections.abc import Mapping
+from typing import Any
 
 MODULE = __name__
 LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if ctypes.util.find_library("c") else None  # glibc
@@ -44,6 +48,7 @@ def _unpinned_offload_policy_class() -> type:
 
 def _patch_verl() -> None:
     import verl.utils.distributed as distributed
+    from verl.utils import fsdp_utils
     import verl.workers.engine.fsdp.transformer_impl as transformer_impl
     from verl.workers.engine.base import EngineRegistry
 
@@ -65,10 +70,73 @@ def _patch_verl() -> None:
         def __init__(self, *args, **kwargs):
             _fix_mmap_threshold()
             super().__init__(*args, **kwargs)
+            _set_fused_kernel_options(self.model_config.fused_kernel_options or {})
 
     EngineRegistry.register(model_type="language_model", backend=["fsdp", "fsdp2"], device="cpu")(
         FSDPEngineWithLMHeadOnCPU
     )
+    # 4. With fused kernels (`actor_rollout_ref.model.use_fused_kernels`) the model's forward
+    #    (models/transformers/dense_common.py, forward_with_torch_backend) multiplies by
+    #    `self.lm_head.weight` without calling `lm_head`, and apply_fsdp2 wraps an untied `lm_head`
+    #    in its own FSDP2 unit (fsdp_utils._select_fsdp2_wrap_targets), so the weight is still a
+    #    sharded DTensor there: "aten.mm.default got mixed torch.Tensor and DTensor". Leaving the
+    #    output layer to the root unit, which is gathered for the whole forward, fixes it.
+    fsdp_utils._select_fsdp2_wrap_targets = _output_layer_in_root_unit(fsdp_utils._select_fsdp2_wrap_targets)
+
+
+def _output_layer_in_root_unit(select):
+    """`select` (verl's FSDP2 wrap-target choice) without the output layer when the model's forward
+    reads that layer's weight directly (verl marks such a model with `_verl_fused_kernels_backend`)."""
+
+    @functools.wraps(select)
+    def select_fsdp2_wrap_targets(model, *args, **kwargs):
+        modules = select(model, *args, **kwargs)
+        if getattr(model, "_verl_fused_kernels_backend", None) is None:
+            return modules
+        output_layer = model.get_output_embeddings()
+        return [module for module in modules if module is not output_layer]
+
+    return select_fsdp2_wrap_targets
+
+
+_FUSED_KERNEL_OPTIONS = ("impl_backend", "chunk_size")  # verl 0.9.1 reads the first, we the second
+
+
+def _set_fused_kernel_options(options: Mapping[str, Any]) -> None:
+    """Make verl's fused log-prob kernels compute `options["chunk_size"]` positions' logits at a time
+    in this process (`actor_rollout_ref.model.fused_kernel_options.chunk_size`; absent keeps verl's
+    512).
+
+    verl 0.9.1 builds `FusedLinearForPPO()` with its default 512-token chunk in every forward
+    (models/transformers/dense_common.py); its backward holds a few fp32 chunk x vocabulary tensors at
+    once. For the coder's 151,936-token vocabulary, 128 tokens took 1.3 GiB off the peak of a
+    3-micro-batch update at the same speed (benchmarks/README.md, AZR on CPU). Raises ValueError for
+    an option other than `impl_backend` and `chunk_size` (verl would ignore a misspelled one) and for
+    a chunk that is not a positive integer.
+    """
+    unknown = sorted(set(options) - set(_FUSED_KERNEL_OPTIONS))
+    if unknown:
+        raise ValueError(
+            f"actor_rollout_ref.model.fused_kernel_options has unknown keys {unknown}; "
+            f"known: {list(_FUSED_KERNEL_OPTIONS)}"
+        )
+    tokens = options.get("chunk_size")
+    if tokens is None:
+        return
+    if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1:
+        raise ValueError(
+            f"actor_rollout_ref.model.fused_kernel_options.chunk_size must be a positive integer, got {tokens!r}"
+        )
+    from verl.utils.experimental import torch_functional
+
+    verl_class = getattr(torch_functional.FusedLinearForPPO, "verl_class", torch_functional.FusedLinearForPPO)
+
+    class FusedLinearForPPO(verl_class):
+        def __init__(self, chunk_size: int = tokens, impl_backend: str = "torch"):
+            super().__init__(chunk_size=chunk_size, impl_backend=impl_backend)
+
+    FusedLinearForPPO.verl_class = verl_class
+    torch_functional.FusedLinearForPPO = FusedLinearForPPO
 
 
 def _fix_mmap_threshold() -> None:

@@ -8,8 +8,11 @@ The fork bomb runs only after a harmless probe showed that a fork is denied.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import concurrent.futures
+import contextlib
+import gc
 import os
 import shutil
 import subprocess
@@ -22,6 +25,7 @@ import pytest
 
 from rzero_rewards.code import ALLOWED_IMPORTS, Limits, check_program, run_function, run_functions
 from rzero_rewards.code._sandbox_worker import guarded_builtins
+from rzero_rewards.code.literals import literal_value, parse_python
 
 ESCAPED = ALLOWED_IMPORTS | {"os", "sys", "socket", "subprocess", "signal", "threading", "importlib"}
 FAST = Limits(timeout_s=2.0)
@@ -437,6 +441,75 @@ def test_from_threads_and_asyncio():
                                       for k in range(4)))  # fmt: skip
 
     assert [r.value for r in asyncio.run(main())] == [0, 1, 2, 3]
+
+
+@contextlib.contextmanager
+def _thread_switches_in_collections():
+    """A collection every 50 allocations, each letting other threads run, as collections that call
+    Python finalizers do in a training process: the interleaving that broke parses across threads."""
+    threshold = gc.get_threshold()
+
+    def switch(phase, info):
+        time.sleep(0)
+
+    gc.set_threshold(50, 1_000_000, 1_000_000)  # young collections only: full ones would be slow
+    gc.callbacks.append(switch)
+    try:
+        yield
+    finally:
+        gc.callbacks.remove(switch)
+        gc.set_threshold(*threshold)
+
+
+_PROGRAM_TO_PARSE = (
+    "def f(x):\n" + "".join(f"    y{i} = [[x, {i}], {{'a': (x, {i})}}]\n" for i in range(20)) + "    return x\n"
+)
+
+
+def _parse_on_threads(parse, parses_per_thread: int) -> list[BaseException]:
+    """Four threads parsing `_PROGRAM_TO_PARSE`, each until its count or the first error; the errors."""
+    errors: list[BaseException] = []
+
+    def work():
+        for _ in range(parses_per_thread):
+            if errors:
+                return
+            try:
+                parse(_PROGRAM_TO_PARSE)
+            except SystemError as error:
+                errors.append(error)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as threads:
+        list(threads.map(lambda _: work(), range(4)))
+    return errors
+
+
+def test_parses_on_several_threads_at_once_do_not_break_each_other():
+    """CI stop 21: `SystemError: AST constructor recursion depth mismatch` from the policy check on
+    the sandbox's threads ended an AZR run (python/cpython#106905)."""
+    with _thread_switches_in_collections():
+        if sys.version_info[:2] == (3, 11):  # the interleaving does break plain `ast.parse` here
+            errors = _parse_on_threads(ast.parse, 2000)
+            assert errors and "recursion depth mismatch" in str(errors[0])
+        assert _parse_on_threads(parse_python, 200) == []
+        checks = run_functions([(_PROGRAM_TO_PARSE + "import os\n", None)] * 200, entry=None)
+        assert {(e.status, e.detail) for e in checks} == {("rejected", "imports 'os', which is not allowed")}
+        values = run_functions([("def f(x):\n    return [x] * 3", f"{'(' * 20}1{',)' * 20}")] * 40)
+        assert {e.status for e in values} == {"ok"} and literal_value(values[0].output) == values[0].value
+
+
+def test_every_parse_of_python_source_goes_through_the_lock():
+    root = Path(__file__).parents[1]
+    lock_owner = root / "rzero_rewards" / "code" / "literals.py"
+    direct = [
+        f"{path.relative_to(root)}:{node.lineno}"
+        for path in sorted([*root.glob("rzero_rewards/**/*.py"), *root.glob("recipe/**/*.py")])
+        if path != lock_owner
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr in {"parse", "literal_eval"}
+        and isinstance(node.value, ast.Name) and node.value.id == "ast"
+    ]  # fmt: skip
+    assert direct == [], "parse with rzero_rewards.code.literals.parse_python / literal_value"
 
 
 def _run_in_child(arguments: str) -> object:

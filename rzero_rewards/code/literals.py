@@ -1,16 +1,43 @@
 """Python literals, the currency of the code tasks: call arguments in, return values out (AZR §3.3).
 
 Inputs are written as a call's arguments (`'abc', [1, 2], k=3`), outputs as a value's `repr`, and
-both are read with `ast.literal_eval`, so every comparison is by value (`==`), never by spelling.
+both are read with `literal_value` (`ast.literal_eval`), so every comparison is by value (`==`), never
+by spelling. Every parse of Python source in this project goes through `parse_python`.
 """
 
 from __future__ import annotations
 
 import ast
 import math
+import threading
 
 LITERAL_SCALARS = (int, float, complex, str, bytes, bool, type(None))
 LITERAL_CONTAINERS = (list, tuple, set, dict)
+
+
+_PARSE_LOCK = threading.Lock()
+
+
+def parse_python(source: str, mode: str = "exec") -> ast.AST:
+    """`ast.parse(source, mode=mode)`, one parse at a time in this process; raises as `ast.parse`.
+
+    CPython 3.11 keeps the AST constructor's recursion depth in interpreter-wide state, so when a
+    thread switch lands inside a parse (a garbage collection running Python finalizers can cause
+    one) a parse in another thread breaks it: `SystemError: AST constructor recursion depth
+    mismatch` (python/cpython#106905). The sandbox checks programs on several threads at once; one
+    such error ended an AZR run in CI."""
+    with _PARSE_LOCK:
+        return ast.parse(source, mode=mode)
+
+
+def literal_value(text: str) -> object:
+    """`ast.literal_eval(text)` with the parse made by `parse_python`; raises as `ast.literal_eval`
+    (ValueError, TypeError, SyntaxError, MemoryError, RecursionError).
+
+    >>> literal_value(" [1, (2, 'a')]")
+    [1, (2, 'a')]
+    """
+    return ast.literal_eval(parse_python(text.lstrip(" \t"), mode="eval"))
 
 
 class TooLarge(ValueError):
@@ -48,7 +75,7 @@ def parse_arguments(text: str) -> tuple[list, dict]:
     """The positional and keyword arguments of a call written as `text` (`'a', [1, 2], k=3`);
     every argument must be a Python literal. Raises ValueError otherwise."""
     try:
-        call = ast.parse(f"f({text})", mode="eval").body
+        call = parse_python(f"f({text})", mode="eval").body
     except SyntaxError as error:
         raise ValueError(f"the arguments do not parse: {error.msg}") from None
     if not isinstance(call, ast.Call) or any(isinstance(arg, ast.Starred) for arg in call.args):

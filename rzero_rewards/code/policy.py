@@ -16,6 +16,8 @@ import ast
 import importlib
 import types
 
+from .literals import parse_python
+
 # Deterministic, side-effect-free modules of the standard library. Everything else is rejected,
 # AZR's banned list included: os, sys, shutil, subprocess, socket, random, time, datetime,
 # calendar, logging, threading, multiprocessing, hashlib, hmac, importlib, ctypes, ...
@@ -189,7 +191,7 @@ def check_program(
     """
     check_builtins(allowed_builtins)
     try:
-        tree = ast.parse(program)
+        tree = parse_python(program)
     except (SyntaxError, ValueError) as error:  # ValueError: null bytes in the source
         return f"does not parse: {error}"
     except (RecursionError, MemoryError):

@@ -52,7 +52,6 @@ files. Results are reproducible across processes: workers run with `PYTHONHASHSE
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import shutil
@@ -62,7 +61,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._worker_pool import WorkerPool, package_parent
-from .literals import parse_arguments
+from .literals import literal_value, parse_arguments
 from .policy import ALLOWED_IMPORTS, check_program
 
 # What an `Execution` can report. Every status but "ok" is a failure.
@@ -187,7 +186,7 @@ def run_function(
     if reply["status"] != "ok":
         return Execution(reply["status"], detail=reply["detail"])
     try:
-        value = ast.literal_eval(reply["output"])
+        value = literal_value(reply["output"])
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as error:
         return Execution("not_literal", detail=f"the output does not read back as a literal: {error}"[:500])
     return Execution("ok", output=reply["output"], value=value)

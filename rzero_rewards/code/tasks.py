@@ -16,10 +16,9 @@ input, returns a Python literal, and returns the same value on `runs` separate r
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 
-from .literals import parse_arguments
+from .literals import literal_value, parse_arguments
 from .policy import ALLOWED_IMPORTS
 from .sandbox import Execution, Limits, run_functions
 
@@ -113,7 +112,7 @@ def read_literal(text: str | None) -> tuple[bool, object]:
     if text is None:
         return False, None
     try:
-        return True, ast.literal_eval(text.strip())
+        return True, literal_value(text.strip())
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return False, None
 
@@ -125,7 +124,7 @@ def check_deduction(task: CodeTask, predicted_output: str | None) -> bool:
     True
     """
     readable, predicted = read_literal(predicted_output)
-    return readable and predicted == ast.literal_eval(task.output)
+    return readable and predicted == literal_value(task.output)
 
 
 def check_abductions(answers: list[tuple[CodeTask, str | None]], *, limits: Limits = Limits()) -> list[bool]:
@@ -137,7 +136,7 @@ def check_abductions(answers: list[tuple[CodeTask, str | None]], *, limits: Limi
     results = []
     for task, text in answers:
         execution = next(executions) if text is not None else None
-        results.append(bool(execution and execution.ok and execution.value == ast.literal_eval(task.output)))
+        results.append(bool(execution and execution.ok and execution.value == literal_value(task.output)))
     return results
 
 
@@ -185,7 +184,7 @@ def check_inductions(answers: list[tuple[InductionTask, str | None]], *, limits:
             results.append(False)
             continue
         runs = [next(executions) for _ in task.hidden]
-        expected = [ast.literal_eval(output) for _, output in task.hidden]
+        expected = [literal_value(output) for _, output in task.hidden]
         results.append(all(run.ok and run.value == value for run, value in zip(runs, expected)))
     return results
 

@@ -10,7 +10,6 @@ grading runs (`EvalItem.task`).
 
 from __future__ import annotations
 
-import ast
 import gzip
 import importlib.resources
 import json
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rzero_rewards.code import CodeTask
+from rzero_rewards.code.literals import literal_value
 
 from .code_prompts import CRUXEVAL_STOP, humaneval_prompt, input_prediction_prompt, output_prediction_prompt
 
@@ -83,7 +83,7 @@ def _number(value: Any) -> str:
 def _as_list(value: Any) -> list[Any]:
     if isinstance(value, str) and value.startswith("["):
         try:
-            return list(ast.literal_eval(value))
+            return list(literal_value(value))
         except (ValueError, SyntaxError):
             return [value]
     return list(value) if isinstance(value, list | tuple) else [value]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from rzero_rewards import extract_answer, extract_boxed, is_equivalent, normalize_answer
 from rzero_rewards.code import ALLOWED_IMPORTS, CodeTask, Execution, run_function
+from rzero_rewards.code.literals import literal_value, parse_python
 from rzero_rewards.code.tasks import read_literal
 
 from .datasets import BENCHMARKS, EvalItem, FunctionTests
@@ -228,7 +229,7 @@ def _is_call_of_f(node: ast.expr) -> bool:
 def _parse(source: str) -> list[ast.stmt] | None:
     """The statements of `source`, or None when it does not parse (or is too deep to)."""
     try:
-        return ast.parse(source).body
+        return parse_python(source).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
@@ -300,7 +301,7 @@ def grade_input_prediction(response: str, task: CodeTask) -> Grade:
     if call is None:
         return Grade(None, False)
     execution = _run_call(task, ast.unparse(call))
-    return Grade(ast.unparse(call), execution.ok and execution.value == ast.literal_eval(task.output))
+    return Grade(ast.unparse(call), execution.ok and execution.value == literal_value(task.output))
 
 
 def humaneval_completion(response: str, entry_point: str) -> str | None:

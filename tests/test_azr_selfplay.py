@@ -141,7 +141,7 @@ def test_an_induction_proposal_with_a_bad_input_fails_with_the_sandbox_status():
     settings = SelfPlaySettings(batch_size=1, task_types=("induction",), induction_inputs=N)
     requests = propose_requests(TaskBuffers.seeded(), settings)
     (invalid,) = make_proposals(requests, [inputs("1", "2", "[3,", "4")], settings)
-    assert invalid.task is None and invalid.failure == "bad_input" and "an input is invalid" in invalid.reason
+    assert invalid.task is None and invalid.failure == "bad_input" and f"(input 3 of {N})" in invalid.reason
 
 
 @pytest.mark.parametrize(

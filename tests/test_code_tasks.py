@@ -10,6 +10,7 @@ from rzero_rewards.code import (
     CodeTask,
     InductionTask,
     Limits,
+    Validation,
     check_abductions,
     check_answers,
     check_deduction,
@@ -129,8 +130,9 @@ def test_make_induction_tasks():
         INDUCTION_PROGRAM, (("[1, 2, 3]", "[2, 6]"), ("[]", "[]")), (("[5]", "[10]"), ("[2, 4]", "[]")),
         "double the odd ones",
     )  # fmt: skip
-    assert failed.startswith("an input is invalid: error: TypeError")
-    assert repeated == "fewer than two distinct inputs"
+    assert failed.task is None and failed.reason.startswith("error: TypeError")
+    assert failed.reason.endswith("(input 2 of 2)")
+    assert repeated == Validation(None, "fewer than two distinct inputs")
 
 
 # (candidate program, correct?) for the task above: hidden pairs [5] -> [10] and [2, 4] -> [].

@@ -40,6 +40,7 @@ from rzero_rewards.code import (
     FORMAT_PENALTY_MALFORMED,
     CodeTask,
     Limits,
+    Validation,
     check_answers,
     check_inductions,
     format_aware_reward,
@@ -58,8 +59,6 @@ from .trr import ROLES, group_label
 
 Chat = list[dict[str, str]]
 Generate = Callable[[list[Chat], int, str], list[list[str]]]
-# `make_induction_tasks` prefixes the reason of an input that does not validate with this.
-_INVALID_INPUT = "an input is invalid: "
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,7 @@ class Proposal:
         """'' when valid, else the kind of failure: `malformed` (the blocks are missing), a sandbox
         status (`error`, `timeout`, `rejected`, ...), `not deterministic`, or, for induction,
         `fewer than two distinct inputs`."""
-        return failure_kind(self.reason.removeprefix(_INVALID_INPUT)) if self.task is None else ""
+        return failure_kind(self.reason) if self.task is None else ""
 
 
 @dataclass(frozen=True)
@@ -236,7 +235,7 @@ def make_proposals(requests: list[ProposeRequest], responses: list[str], setting
             proposals.append(Proposal(request, text, None, f"malformed: not {blocks}"))
         elif request.task_type == "induction":
             verdict = next(induction_verdicts)
-            task, reason = (None, verdict) if isinstance(verdict, str) else (verdict, "")
+            task, reason = (None, verdict.reason) if isinstance(verdict, Validation) else (verdict, "")
             proposals.append(Proposal(request, text, task, reason))
         else:
             verdict = next(code_verdicts)

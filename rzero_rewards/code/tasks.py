@@ -146,20 +146,22 @@ def make_induction_tasks(
     limits: Limits = Limits(),
     runs: int = 2,
     allowed_imports: frozenset[str] = ALLOWED_IMPORTS,
-) -> list[InductionTask | str]:
-    """For each `(program, inputs, message)`: the induction task, or why the proposal is invalid.
-    Every input must validate (AZR requires all proposed inputs) with `allowed_imports`, which the
-    task keeps; at least two distinct ones."""
+) -> list[InductionTask | Validation]:
+    """For each `(program, inputs, message)`: the induction task, or a `Validation` without a task
+    saying why the proposal is invalid. Every input must validate (AZR requires all proposed inputs)
+    with `allowed_imports`, which the task keeps; at least two distinct ones. The reason starts as
+    `validate_tasks`' does, with the first invalid input's verdict (`error: ...`, `bad_input: ...`;
+    then which input it was), or is `fewer than two distinct inputs`."""
     flat = [(program, text) for program, inputs, _ in proposals for text in inputs]
     validations = iter(validate_tasks(flat, limits=limits, runs=runs, allowed_imports=allowed_imports))
-    results: list[InductionTask | str] = []
+    results: list[InductionTask | Validation] = []
     for program, inputs, message in proposals:
         checked = [next(validations) for _ in inputs]
-        failed = next((v.reason for v in checked if v.task is None), None)
-        if failed:
-            results.append(f"an input is invalid: {failed}")
+        failed = next((index for index, v in enumerate(checked) if v.task is None), None)
+        if failed is not None:
+            results.append(Validation(None, f"{checked[failed].reason} (input {failed + 1} of {len(inputs)})"))
         elif len(_distinct([parse_arguments(text) for text in inputs])) < 2:
-            results.append("fewer than two distinct inputs")
+            results.append(Validation(None, "fewer than two distinct inputs"))
         else:
             pairs = tuple((v.task.input, v.task.output) for v in checked)
             half = len(pairs) // 2

@@ -15,6 +15,9 @@ LITERAL_SCALARS = (int, float, complex, str, bytes, bool, type(None))
 LITERAL_CONTAINERS = (list, tuple, set, dict)
 
 
+# What reading a literal can raise (`ast.literal_eval`'s own errors; deep or huge text: the last two).
+LITERAL_ERRORS = (ValueError, TypeError, SyntaxError, MemoryError, RecursionError)
+
 _PARSE_LOCK = threading.Lock()
 
 
@@ -32,7 +35,7 @@ def parse_python(source: str, mode: str = "exec") -> ast.AST:
 
 def literal_value(text: str) -> object:
     """`ast.literal_eval(text)` with the parse made by `parse_python`; raises as `ast.literal_eval`
-    (ValueError, TypeError, SyntaxError, MemoryError, RecursionError).
+    (`LITERAL_ERRORS`).
 
     >>> literal_value(" [1, (2, 'a')]")
     [1, (2, 'a')]
@@ -85,6 +88,6 @@ def parse_arguments(text: str) -> tuple[list, dict]:
     try:
         args = [ast.literal_eval(arg) for arg in call.args]
         kwargs = {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords}
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as error:
+    except LITERAL_ERRORS as error:
         raise ValueError(f"an argument is not a Python literal: {error}") from None
     return args, kwargs

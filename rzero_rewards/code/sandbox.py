@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._worker_pool import WorkerPool, package_parent
-from .literals import literal_value, parse_arguments
+from .literals import LITERAL_ERRORS, literal_value, parse_arguments
 from .policy import ALLOWED_IMPORTS, check_program
 
 # What an `Execution` can report. Every status but "ok" is a failure.
@@ -187,7 +187,7 @@ def run_function(
         return Execution(reply["status"], detail=reply["detail"])
     try:
         value = literal_value(reply["output"])
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as error:
+    except LITERAL_ERRORS as error:
         return Execution("not_literal", detail=f"the output does not read back as a literal: {error}"[:500])
     return Execution("ok", output=reply["output"], value=value)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .literals import literal_value, parse_arguments
+from .literals import LITERAL_ERRORS, literal_value, parse_arguments
 from .policy import ALLOWED_IMPORTS
 from .sandbox import Execution, Limits, run_functions
 
@@ -113,7 +113,7 @@ def read_literal(text: str | None) -> tuple[bool, object]:
         return False, None
     try:
         return True, literal_value(text.strip())
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+    except LITERAL_ERRORS:
         return False, None
 
 

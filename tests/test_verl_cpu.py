@@ -16,6 +16,7 @@ Every run must leave no Ray process behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -96,20 +97,27 @@ def on_cpu(overrides: list[str]) -> list[str]:
     return ["+device=cpu", *kept, *(f"{key}={value}" for key, value in SIZES.items())]
 
 
-def ray_processes() -> list[str]:
-    names = []
+def ray_processes() -> list[psutil.Process]:
+    found = []
     for process in psutil.process_iter(["name", "cmdline"]):
         command = " ".join(process.info["cmdline"] or [])
         if process.info["name"] in ("raylet", "gcs_server") or command.startswith("ray::"):
-            names.append(command or process.info["name"])
-    return names
+            found.append(process)
+    return found
 
 
 def assert_ray_stopped() -> None:
+    """Fails, naming them, if Ray processes outlive their run by a minute; kills them first, so that
+    a failed training leaves no worker computing through the rest of the suite (as one did for hours)."""
     deadline = time.monotonic() + 60
     while (left := ray_processes()) and time.monotonic() < deadline:
         time.sleep(1)
-    assert not left, f"Ray processes left behind: {left}"
+    names = []
+    for process in left:
+        with contextlib.suppress(psutil.Error):
+            names.append(" ".join(process.cmdline()) or process.name())
+            process.kill()
+    assert not names, f"Ray processes left behind (killed): {names}"
 
 
 def train_command(role: str, model: str, data: Path, directory: Path, steps: int, overrides: list[str]) -> list[str]:
@@ -154,7 +162,13 @@ def kill_during_step_2(command: list[str], directory: Path) -> str:
         assert time.monotonic() < deadline, "no checkpoint of step 1 after 15 minutes"
         time.sleep(1)
     os.killpg(process.pid, signal.SIGTERM)
-    killed = process.communicate(timeout=120)[0]
+    try:
+        killed = process.communicate(timeout=120)[0]
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output = process.communicate()[0]
+        assert_ray_stopped()
+        pytest.fail(f"the training outlived its SIGTERM by 120 s (killed):\n{output[-6000:]}")
     assert_ray_stopped()
     return killed
 

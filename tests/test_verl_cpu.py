@@ -106,9 +106,9 @@ def ray_processes() -> list[psutil.Process]:
     return found
 
 
-def assert_ray_stopped() -> None:
-    """Fails, naming them, if Ray processes outlive their run by a minute; kills them first, so that
-    a failed training leaves no worker computing through the rest of the suite (as one did for hours)."""
+def stop_ray() -> list[str]:
+    """Waits up to a minute for Ray's processes to end, then kills those left; their commands. A
+    failed training must leave no worker computing through the rest of the suite (one did for hours)."""
     deadline = time.monotonic() + 60
     while (left := ray_processes()) and time.monotonic() < deadline:
         time.sleep(1)
@@ -117,7 +117,12 @@ def assert_ray_stopped() -> None:
         with contextlib.suppress(psutil.Error):
             names.append(" ".join(process.cmdline()) or process.name())
             process.kill()
-    assert not names, f"Ray processes left behind (killed): {names}"
+    return names
+
+
+def assert_ray_stopped() -> None:
+    left = stop_ray()
+    assert not left, f"Ray processes left behind (killed): {left}"
 
 
 def train_command(role: str, model: str, data: Path, directory: Path, steps: int, overrides: list[str]) -> list[str]:
@@ -140,13 +145,24 @@ def start(command: list[str], directory: Path) -> subprocess.Popen:
 def run(command: list[str], directory: Path, timeout: float = 900) -> str:
     """Run one training to the end; its output. Fails with the output's end if it failed."""
     process = start(command, directory)
+    output = finish(process, timeout)
+    assert process.returncode == 0, output[-6000:]
+    return output
+
+
+def finish(process: subprocess.Popen, timeout: float) -> str:
+    """`process`'s output once it has ended within `timeout` s and left no Ray process behind. Fails
+    otherwise, with the output's end, after killing its group and Ray's leftovers (killed too when
+    the wait is interrupted)."""
     try:
         output = process.communicate(timeout=timeout)[0]
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+    except BaseException as error:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, left = process.communicate()[0], stop_ray()
+        if not isinstance(error, subprocess.TimeoutExpired):
+            raise
+        pytest.fail(f"still running after {timeout} s (killed; Ray processes killed: {left}):\n{output[-6000:]}")
     assert_ray_stopped()
-    assert process.returncode == 0, output[-6000:]
     return output
 
 
@@ -162,15 +178,20 @@ def kill_during_step_2(command: list[str], directory: Path) -> str:
         assert time.monotonic() < deadline, "no checkpoint of step 1 after 15 minutes"
         time.sleep(1)
     os.killpg(process.pid, signal.SIGTERM)
-    try:
-        killed = process.communicate(timeout=120)[0]
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output = process.communicate()[0]
-        assert_ray_stopped()
-        pytest.fail(f"the training outlived its SIGTERM by 120 s (killed):\n{output[-6000:]}")
-    assert_ray_stopped()
-    return killed
+    return finish(process, timeout=120)
+
+
+def test_a_training_that_does_not_end_in_time_is_killed_and_fails_with_its_output():
+    """`finish`, which every training here ends through: a process group that outlives its time is
+    killed, and the failure shows its output."""
+    process = subprocess.Popen(
+        ["bash", "-c", "echo started; sleep 60"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    failure = r"still running after 2 s \(killed; Ray processes killed: \[\]\):\nstarted"
+    with pytest.raises(pytest.fail.Exception, match=failure):
+        finish(process, 2)
+    assert process.returncode == -signal.SIGKILL
 
 
 def rollouts(directory: Path, step: int) -> list[dict]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .inference_defaults import MEMORY_SHARE_HELP, vllm_memory_share
-from .vllm_engine import Device, check_model_reference, replica_environment, resolve_device
+from .vllm_engine import Device, check_model_reference, replica_environment, resolve_device, resolve_dtype
 
 
 class SolverServiceError(RuntimeError):
@@ -51,7 +51,9 @@ class SolverServiceConfig:
     )
     gpu_memory_utilization: float | None = field(default=None, metadata={"help": MEMORY_SHARE_HELP})
     max_model_len: int = field(default=4096, metadata={"help": "context length to serve"})
-    dtype: str = field(default="auto", metadata={"help": "vLLM --dtype"})
+    dtype: str = field(
+        default="auto", metadata={"help": "vLLM --dtype; auto on CPU: bf16 with bf16 instructions, else fp32"}
+    )
     seed: int = field(default=0, metadata={"help": "vLLM engine seed"})
     enforce_eager: bool | None = field(
         default=None, metadata={"help": "skip graph capture (default on CPU: start-up ~20 s instead of ~110 s)"}
@@ -66,6 +68,7 @@ class SolverServiceConfig:
         if self.ports and len(self.ports) != self.replicas:
             raise ValueError(f"{len(self.ports)} ports given for {self.replicas} replicas")
         self.device = resolve_device(self.device)
+        self.dtype = resolve_dtype(self.dtype, self.device)
         self.log_dir = Path(self.log_dir)
         if self.gpu_memory_utilization is None:
             self.gpu_memory_utilization = vllm_memory_share(self.device, self.replicas)

@@ -19,7 +19,7 @@ import time
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from recipe.rzero.vllm_engine import cpu_bf16_instructions
+from recipe.rzero.hardware import cpu_bf16_instructions
 
 # HuggingFaceTB/SmolLM2-135M-Instruct's config.json
 SMOLLM2_135M = LlamaConfig(
@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> None:
     model = LlamaForCausalLM(SMOLLM2_135M)
     model.gradient_checkpointing_enable()
     model.train()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, bf16 instructions: {cpu_bf16_instructions() or 'none'}")
+    instructions = cpu_bf16_instructions() or "none"
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, bf16 instructions: {instructions}")
     time_row(model, 16, torch.float32)  # warm-up
     results = {dtype: time_row(model, args.tokens, dtype) for dtype in (torch.float32, torch.bfloat16)}
     fp32, bf16 = results[torch.float32], results[torch.bfloat16]

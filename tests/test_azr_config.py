@@ -12,6 +12,7 @@ from hydra import compose, initialize_config_dir
 from recipe.azr.buffers import TaskBuffers
 from recipe.azr.config import check_azr_config
 from recipe.azr.trr import ESTIMATOR_NAME
+from recipe.rzero.hardware import cpu_compute_dtype
 from tests.helpers import ROOT
 from tests.test_recipe_config import assert_chained, compute_dtype, planned_commands, validate_with_verl
 
@@ -65,7 +66,8 @@ def test_the_gpu_example_composes_against_verl_and_chains(tmp_path):
 def test_the_cpu_example_composes_with_the_cpu_device(tmp_path):
     _, config = composed_training("run_azr_coder_cpu.sh", tmp_path)
     assert config.trainer.device == "cpu" and config.actor_rollout_ref.rollout.name == "hf"
-    assert compute_dtype(config.actor_rollout_ref.actor.fsdp_config) == "torch.float32"
+    expected = {"bf16": "torch.bfloat16", "fp32": "torch.float32"}[cpu_compute_dtype()]  # tests/test_hardware.py
+    assert compute_dtype(config.actor_rollout_ref.actor.fsdp_config) == expected
 
 
 def _checkpoint(tmp_path, text: str | None):

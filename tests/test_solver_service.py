@@ -9,8 +9,7 @@ import pytest
 
 from recipe.rzero.solver_client import SolverClient, SolverClientConfig, SolverUnavailableError
 from recipe.rzero.solver_service import SolverService, SolverServiceConfig, SolverServiceError
-from recipe.rzero import vllm_engine
-from recipe.rzero.vllm_engine import EngineConfig, cpu_bf16_instructions, resolve_dtype, vllm_cpu_environment
+from recipe.rzero.vllm_engine import vllm_cpu_environment
 from rzero_rewards import extract_boxed, majority_vote
 
 pytestmark = pytest.mark.vllm
@@ -106,21 +105,6 @@ def test_cpu_replicas_get_their_own_cores(monkeypatch):
     assert [vllm_cpu_environment(replica, 2)["VLLM_CPU_OMP_THREADS_BIND"] for replica in range(2)] == ["0,1", "2,3"]
     with pytest.raises(ValueError, match="6 CPU replicas need at least 6 cores; this process may use 5"):
         vllm_cpu_environment(0, 6)
-
-
-def test_auto_dtype_on_cpu_is_bf16_only_where_the_cpu_has_bf16_instructions(embedded_model, tmp_path, monkeypatch):
-    """bf16 without the instructions is 2.8x slower in vLLM's CPU build (benchmarks/README.md)."""
-    sapphire_rapids, epyc = tmp_path / "amx", tmp_path / "avx2"
-    sapphire_rapids.write_text("flags\t\t: fpu sse2 avx2 avx512f avx512_bf16 avx512_fp16 amx_bf16 amx_tile\n" * 2)
-    epyc.write_text("flags\t\t: fpu sse2 avx2 fma avx512_bf16x\n")
-    assert cpu_bf16_instructions(sapphire_rapids) == ["amx_bf16", "avx512_bf16"]
-    assert cpu_bf16_instructions(epyc) == cpu_bf16_instructions(tmp_path / "no_such_file") == []
-    for flags, dtype in ((["amx_bf16"], "bfloat16"), ([], "float32")):
-        monkeypatch.setattr(vllm_engine, "cpu_bf16_instructions", lambda flags=flags: flags)
-        assert resolve_dtype("auto", "cpu") == dtype
-        assert SolverServiceConfig(model=embedded_model, device="cpu").dtype == dtype
-        assert EngineConfig(model=embedded_model, device="cpu").dtype == dtype
-        assert resolve_dtype("auto", "cuda") == "auto" and resolve_dtype("float16", "cpu") == "float16"
 
 
 def test_two_cpu_replicas_split_cores_and_memory_and_share_the_work(embedded_model, infer_python, tmp_path):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import hardware
 from .embedded_models import EMBEDDED_MODELS
 from .inference_defaults import MEMORY_SHARE_HELP, vllm_memory_share
 
@@ -49,20 +50,13 @@ def resolve_device(device: Device) -> Literal["cpu", "cuda"]:
     return device
 
 
-def cpu_bf16_instructions(cpuinfo: Path = Path("/proc/cpuinfo")) -> list[str]:
-    """The bf16 instruction sets (`avx512_bf16`, `amx_bf16`) among the CPU's flags in `cpuinfo`,
-    sorted; [] if it has none or the file does not exist (not Linux)."""
-    flags = cpuinfo.read_text() if cpuinfo.exists() else ""
-    return sorted(set(re.findall(r"\b(avx512_bf16|amx_bf16)\b", flags)))
-
-
 def resolve_dtype(dtype: str, device: Literal["cpu", "cuda"]) -> str:
     """vLLM's dtype: `auto` on CPU → `bfloat16` where the CPU has bf16 instructions, else `float32`
-    (without them vLLM's CPU build ran SmolLM2 2.8x slower in bf16 than in fp32: 22.9 against 63.9
-    tokens/s on an AVX2 EPYC; benchmarks/README.md). Any other value, and `auto` on GPU, unchanged."""
+    (`hardware.py`: without them vLLM's CPU build ran SmolLM2 2.8x slower in bf16). Any other value,
+    and `auto` on GPU, unchanged."""
     if dtype != "auto" or device != "cpu":
         return dtype
-    return "bfloat16" if cpu_bf16_instructions() else "float32"
+    return {"bf16": "bfloat16", "fp32": "float32"}[hardware.cpu_compute_dtype()]
 
 
 def vllm_cpu_environment(replica: int = 0, replicas: int = 1) -> dict[str, str]:

@@ -3,9 +3,9 @@ verl's trainer on CPU (`config/device/cpu.yaml`, through the `rzero_cpu_compute_
 `recipe/rzero/__init__.py` registers) compute in bf16 only where the CPU has bf16 instructions.
 
 Without them torch and vLLM run bf16 products on a slow fallback (an AVX2 EPYC, 2026-12-01: a
-SmolLM2 training row's backward 12x slower than in fp32, vLLM's SmolLM2 2.8x fewer tokens/s;
-`benchmarks/bench_compute_dtype.py`, `benchmarks/bench_solver.py --dtype`); with AMX, bf16 is the
-faster (vLLM: 439 against 203 tokens/s; benchmarks/README.md).
+SmolLM2 512-token training row's backward 24x slower than in fp32, vLLM's SmolLM2 2.7x fewer
+tokens/s; `benchmarks/bench_compute_dtype.py`, `benchmarks/bench_solver.py --dtype`); with AMX, bf16
+is the faster (vLLM: 439 against 203 tokens/s; benchmarks/README.md).
 """
 
 from __future__ import annotations

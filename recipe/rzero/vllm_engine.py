@@ -52,7 +52,7 @@ def resolve_device(device: Device) -> Literal["cpu", "cuda"]:
 
 def resolve_dtype(dtype: str, device: Literal["cpu", "cuda"]) -> str:
     """vLLM's dtype: `auto` on CPU → `bfloat16` where the CPU has bf16 instructions, else `float32`
-    (`hardware.py`: without them vLLM's CPU build ran SmolLM2 2.8x slower in bf16). Any other value,
+    (`hardware.py`: without them vLLM's CPU build ran SmolLM2 2.7x slower in bf16). Any other value,
     and `auto` on GPU, unchanged."""
     if dtype != "auto" or device != "cpu":
         return dtype

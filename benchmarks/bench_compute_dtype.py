@@ -1,5 +1,6 @@
 """Benchmark one training row's forward and backward on this CPU in bf16 against fp32, the baseline
-measured in the same run: why `recipe/rzero/config/device/cpu.yaml` trains in fp32.
+measured in the same run: why `recipe/rzero/config/device/cpu.yaml` trains in fp32 on CPUs without
+bf16 instructions (`recipe/rzero/hardware.py`).
 
 The model has SmolLM2-135M's shape (the embedded model; random weights: time does not depend on
 them), gradient checkpointing on as in verl's actor; bf16 is verl's default compute (`torch.autocast`

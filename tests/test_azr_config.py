@@ -64,9 +64,11 @@ def test_the_gpu_example_composes_against_verl_and_chains(tmp_path):
 
 
 def test_the_cpu_example_composes_with_the_cpu_device(tmp_path):
+    from verl.utils.torch_dtypes import PrecisionType
+
     _, config = composed_training("run_azr_coder_cpu.sh", tmp_path)
     assert config.trainer.device == "cpu" and config.actor_rollout_ref.rollout.name == "hf"
-    expected = {"bf16": "torch.bfloat16", "fp32": "torch.float32"}[cpu_compute_dtype()]  # tests/test_hardware.py
+    expected = str(PrecisionType.to_dtype(cpu_compute_dtype()))  # as the CPU has bf16 instructions: test_hardware.py
     assert compute_dtype(config.actor_rollout_ref.actor.fsdp_config) == expected
 
 

@@ -103,6 +103,10 @@ def test_cpu_replicas_get_their_own_cores(monkeypatch):
     monkeypatch.setenv("VLLM_CPU_OMP_THREADS_BIND", "0-4")
     assert vllm_cpu_environment()["VLLM_CPU_OMP_THREADS_BIND"] == "0-4"  # set by the user: kept
     assert [vllm_cpu_environment(replica, 2)["VLLM_CPU_OMP_THREADS_BIND"] for replica in range(2)] == ["0,1", "2,3"]
+    # one engine: in one process; several: vLLM's worker processes, which pin their threads to the slice
+    monkeypatch.delenv("VLLM_ENABLE_V1_MULTIPROCESSING", raising=False)
+    assert vllm_cpu_environment()["VLLM_ENABLE_V1_MULTIPROCESSING"] == "0"
+    assert vllm_cpu_environment(1, 2)["VLLM_ENABLE_V1_MULTIPROCESSING"] == "1"
     with pytest.raises(ValueError, match="6 CPU replicas need at least 6 cores; this process may use 5"):
         vllm_cpu_environment(0, 6)
 

@@ -62,13 +62,22 @@ def resolve_dtype(dtype: str, device: Literal["cpu", "cuda"]) -> str:
 def vllm_cpu_environment(replica: int = 0, replicas: int = 1) -> dict[str, str]:
     """Variables vLLM's CPU build needs to use the cores of this process, for one of `replicas`
     engines that share them: each gets its own equal slice, so their OpenMP threads never compete
-    for a core. A `VLLM_CPU_OMP_THREADS_BIND` already set wins when there is a single engine."""
+    for a core. A `VLLM_CPU_OMP_THREADS_BIND` already set wins when there is a single engine.
+
+    A single engine runs with `VLLM_ENABLE_V1_MULTIPROCESSING=0`, in fewer processes: an offline
+    engine in the process that makes it, a served one's worker in its engine-core process (vLLM's
+    CPU platform then keeps the one-process executor instead of starting a worker process). Each
+    process spent about 20 s importing vLLM on a 2-core AVX2 machine: a `generate` stage of 8
+    questions took 41 s instead of 81 s, at the same tokens/s (2026-12-01,
+    `benchmarks/bench_engine_start.py`). Several replicas keep vLLM's worker processes: only
+    those pin their OpenMP threads to the replica's cores (vLLM's `OMPProcessManager`)."""
     cores = sorted(os.sched_getaffinity(0))
     per_replica = len(cores) // replicas
     if per_replica < 1:
         raise ValueError(f"{replicas} CPU replicas need at least {replicas} cores; this process may use {len(cores)}")
     mine = cores[replica * per_replica : (replica + 1) * per_replica]
-    environment = {"VLLM_CPU_OMP_THREADS_BIND": ",".join(map(str, mine)), "VLLM_CPU_NUM_OF_RESERVED_CPU": "0"}
+    environment = {"VLLM_CPU_OMP_THREADS_BIND": ",".join(map(str, mine)), "VLLM_CPU_NUM_OF_RESERVED_CPU": "0",
+                   "VLLM_ENABLE_V1_MULTIPROCESSING": "0" if replicas == 1 else "1"}  # fmt: skip
     if replicas == 1:
         environment = {key: os.environ.get(key, value) for key, value in environment.items()}
     return environment

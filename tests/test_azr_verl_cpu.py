@@ -24,7 +24,7 @@ from recipe.azr.trr import ROLES
 from recipe.rzero.report import read_scalars
 from tests.helpers import remove_checkpoints
 from tests.test_recipe_config import planned_commands
-from tests.test_verl_cpu import kill_during_step_2, rollouts, run
+from tests.test_verl_cpu import kill_during_step_2, rollouts, run, start
 
 # The GPU example's keys that name GPUs or GPU-only kernels (+device=cpu sets the others), and its sizes.
 DEVICE_KEYS = (
@@ -71,7 +71,7 @@ def azr_run(tmp_path_factory, embedded_model) -> Iterator[dict]:
         sys.executable, "-m", "recipe.azr.main_azr", f"actor_rollout_ref.model.path={embedded_model}",
         *cpu_overrides(directory, tmp_path_factory.mktemp("plan")),
     ]  # fmt: skip
-    killed = kill_during_step_2(command, directory)
+    killed = kill_during_step_2(start(command, directory), directory)
     assert not (directory / "global_step_2" / "actor").exists(), "step 2 finished before the kill"
     step_1_buffers = (directory / "global_step_1" / "azr_buffers.json").read_text()
     resumed = run(command, directory)

@@ -6,12 +6,12 @@ GRPO, checkpoints. Every run starts from a GPU example's own training overrides 
 device and size keys rewritten (`on_cpu`), so a wrong key or an incompatible combination in
 `examples/run_qwen3_{4b,8b}.sh` fails here:
 
-- `scripts/rzero_loop.sh` with `ENGINE=verl`, both trainings with run_qwen3_4b.sh's overrides:
-  Challenger 2 steps rewarded by the loop's Solver service, merged by main_rzero, generation by the
-  merged Challenger (vLLM), labelling, Solver 2 steps on the label stage's parquet, merged;
-- Solver, run_qwen3_8b.sh (FSDP offload), killed during step 2 and resumed;
-- Challenger, run_qwen3_8b.sh, 1 step.
-Every run must leave no Ray process behind.
+`scripts/rzero_loop.sh` with `ENGINE=verl`: the Challenger with run_qwen3_4b.sh's overrides, 2 steps
+rewarded by the loop's Solver service, merged by main_rzero; generation by the merged Challenger
+(vLLM); labelling; the Solver with run_qwen3_8b.sh's overrides (FSDP offload), 2 steps on the label
+stage's parquet, the loop killed during its step 2 and re-run, the Solver resumed and merged. On a
+CPU the two examples' overrides differ only in the offload (their role overrides are the same), so
+the two trainings run both. Every run must leave no Ray process behind.
 """
 
 from __future__ import annotations
@@ -32,10 +32,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from recipe.rzero.evaluation.datasets import load_benchmark
 from recipe.rzero.report import read_scalars
 from recipe.rzero.reward_fn import solver_compute_score
-from recipe.rzero.rl_data import challenger_prompt_rows, solver_row, write_rl_parquet
 from rzero_rewards import parse_challenger_output, score_challenger_batch
 from rzero_rewards.step_metrics import EQUAL_REWARD_GROUPS, REWARD_MEAN
 from tests.helpers import ROOT, remove_checkpoints
@@ -125,15 +123,6 @@ def assert_ray_stopped() -> None:
     assert not left, f"Ray processes left behind (killed): {left}"
 
 
-def train_command(role: str, model: str, data: Path, directory: Path, steps: int, overrides: list[str]) -> list[str]:
-    return [
-        sys.executable, "-m", "recipe.rzero.main_rzero", "--config-name", f"rzero_{role}", *overrides,
-        f"hydra.run.dir={directory}/hydra", f"actor_rollout_ref.model.path={model}", f"data.train_files={data}",
-        f"trainer.total_training_steps={steps}", f"trainer.default_local_dir={directory}",
-        f"trainer.rollout_data_dir={directory}/rollouts", f"trainer.experiment_name={directory.name}",
-    ]  # fmt: skip
-
-
 def start(command: list[str], directory: Path) -> subprocess.Popen:
     env = {**os.environ, "TENSORBOARD_DIR": str(directory / "tensorboard"), "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
@@ -166,16 +155,16 @@ def finish(process: subprocess.Popen, timeout: float) -> str:
     return output
 
 
-def kill_during_step_2(command: list[str], directory: Path) -> str:
-    """Start a training that checkpoints every step and dumps its rollouts; once step 1's checkpoint
-    and dump are written, stop its process group with SIGTERM (as a scheduler's preemption would);
-    its output. Fails if it ends or stalls first, or leaves Ray processes behind."""
-    process = start(command, directory)
+def kill_during_step_2(process: subprocess.Popen, directory: Path, timeout: float = 900) -> str:
+    """Once the training that `process` runs (itself or in a loop; it checkpoints every step and dumps
+    its rollouts into `directory`) has written step 1's checkpoint and dump, stop the process group
+    with SIGTERM (as a scheduler's preemption would); its output. Fails if it ends first, or has no
+    checkpoint after `timeout` s, or leaves Ray processes behind."""
     saved, dumped = directory / "latest_checkpointed_iteration.txt", directory / "rollouts" / "1.jsonl"
-    deadline = time.monotonic() + 900
+    deadline = time.monotonic() + timeout
     while not (saved.is_file() and saved.read_text().strip() == "1" and dumped.is_file()):
         assert process.poll() is None, process.stdout.read()[-6000:]
-        assert time.monotonic() < deadline, "no checkpoint of step 1 after 15 minutes"
+        assert time.monotonic() < deadline, f"no checkpoint of step 1 after {timeout} s"
         time.sleep(1)
     os.killpg(process.pid, signal.SIGTERM)
     return finish(process, timeout=120)
@@ -199,34 +188,29 @@ def rollouts(directory: Path, step: int) -> list[dict]:
     return [json.loads(line) for line in (directory / "rollouts" / f"{step}.jsonl").read_text().splitlines()]
 
 
-def solver_parquet(path: Path, benchmark_dir: Path, count: int = 8) -> Path:
-    """A `label`-stage parquet whose pseudo-labels are GSM8K's gold answers."""
-    items = load_benchmark("gsm8k", benchmark_dir, limit=count)
-    records = [
-        {"id": item.id, "question": item.question, "label": item.answers[0], "p_hat": 0.5,
-         "counts": {item.answers[0]: 5}, "origin": "gsm8k", "gold": list(item.answers)}
-        for item in items
-    ]  # fmt: skip
-    write_rl_parquet(path, [solver_row(i, record, format_example=True) for i, record in enumerate(records)])
-    return path
+# The example whose overrides each role's training takes in the loop: together, both examples' on a CPU.
+EXAMPLES = {"challenger": "run_qwen3_4b.sh", "solver": "run_qwen3_8b.sh"}
 
 
 @pytest.fixture(scope="module")
-def loop_run(tmp_path_factory, embedded_model, infer_python) -> Iterator[Path]:
-    """`scripts/rzero_loop.sh` with `ENGINE=verl`: one iteration whose two trainings take
-    run_qwen3_4b.sh's own overrides (device and sizes rewritten), with the loop's own Solver service,
-    merges, question generation from the merged Challenger and labelling between them."""
+def loop_run(tmp_path_factory, embedded_model, infer_python) -> Iterator[dict]:
+    """`scripts/rzero_loop.sh` with `ENGINE=verl`: one iteration whose trainings take the `EXAMPLES`'
+    own overrides (device and sizes rewritten), with the loop's own Solver service, merges, question
+    generation from the merged Challenger and labelling between them. The loop is killed (SIGTERM to
+    its process group) once the Solver's step 1 is checkpointed, and re-run."""
     run_dir = tmp_path_factory.mktemp("verl_loop") / "run"
     plan = tmp_path_factory.mktemp("plan")
     overrides = {
         role: [
-            *on_cpu(example_overrides("run_qwen3_4b.sh", role, plan)),
+            *on_cpu(example_overrides(example, role, plan)),
             *TINY_MODEL[role],
             "trainer.total_training_steps=2",
             f"trainer.rollout_data_dir={run_dir}/iter_1/{role}_checkpoints/rollouts",
         ]
-        for role in ("challenger", "solver")
+        for role, example in EXAMPLES.items()
     }
+    overrides["solver"].append("trainer.save_freq=1")  # a checkpoint to resume from after step 1
+    assert "actor_rollout_ref.actor.fsdp_config.param_offload=true" in overrides["solver"]  # the 8B example's
     context = "--max-model-len 1024"
     env = {
         **os.environ, "ENGINE": "verl", "RUN_DIR": str(run_dir), "BASE_MODEL": embedded_model, "ITERATIONS": "1",
@@ -239,19 +223,25 @@ def loop_run(tmp_path_factory, embedded_model, infer_python) -> Iterator[Path]:
         "SOLVER_OVERRIDES": "\n".join(overrides["solver"]),
     }  # fmt: skip
     # --no-filter: with 16 questions the p̂ band may keep fewer than a step needs (the band: test_stages.py).
-    result = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "rzero_loop.sh"), "--no-filter"],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=2700,
+    command = ["bash", str(ROOT / "scripts" / "rzero_loop.sh"), "--no-filter"]
+    loop = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
     )  # fmt: skip
+    solver, solver_log = run_dir / "iter_1" / "solver_checkpoints", run_dir / "logs" / "iter_1_solver_train.log"
+    kill_during_step_2(loop, solver, timeout=2700)
+    killed = {"log": solver_log.read_text(), "step_2_saved": (solver / "global_step_2").exists(),
+              "step_1_dump": (solver / "rollouts" / "1.jsonl").read_text()}  # fmt: skip
+    result = subprocess.run(command, check=False, env=env, cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert_ray_stopped()
     assert result.returncode == 0, f"{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
-    yield run_dir
+    yield {"run_dir": run_dir, "killed": killed, "resumed": result.stdout, "resumed_log": solver_log.read_text()}
     remove_checkpoints(run_dir)
 
 
 @pytest.mark.vllm
 def test_challenger_rewards_are_score_challenger_batch_applied_where_fit_balances_the_batch(loop_run):
-    directory = loop_run / "iter_1" / "challenger_checkpoints"
+    directory = loop_run["run_dir"] / "iter_1" / "challenger_checkpoints"
     curves = read_scalars(directory / "tensorboard")
     well_formed = 0
     for step in (1, 2):
@@ -284,9 +274,10 @@ def test_challenger_rewards_are_score_challenger_batch_applied_where_fit_balance
 
 @pytest.mark.vllm
 def test_solver_rewards_come_from_solver_compute_score_on_the_label_stages_parquet(loop_run):
-    directory = loop_run / "iter_1" / "solver_checkpoints"
+    iteration = loop_run["run_dir"] / "iter_1"
+    directory = iteration / "solver_checkpoints"
     labels = {row["prompt"][-1]["content"]: row["reward_model"]["ground_truth"]
-              for row in pq.read_table(loop_run / "iter_1" / "solver_train.parquet").to_pylist()}  # fmt: skip
+              for row in pq.read_table(iteration / "solver_train.parquet").to_pylist()}  # fmt: skip
     for step in (1, 2):
         records = rollouts(directory, step)
         assert len(records) == 2 * 5
@@ -309,57 +300,37 @@ def assert_signal_is_a_non_zero_advantage(curves: dict[str, list[tuple[int, floa
 
 @pytest.mark.vllm
 def test_the_loop_merges_each_role_into_a_model_vllm_serves(loop_run, embedded_model):
+    run_dir = loop_run["run_dir"]
     base = load_file(f"{embedded_model}/model.safetensors")
     for role in ("challenger", "solver"):
-        merged = loop_run / "iter_1" / f"{role}_checkpoints" / "model"  # main_rzero merged it there
+        merged = run_dir / "iter_1" / f"{role}_checkpoints" / "model"  # main_rzero merged it there
         assert (merged / "tokenizer.json").is_file() and (merged / "config.json").is_file()
         trained = load_file(merged / "model.safetensors")
         assert set(trained) <= set(base) and len(trained) >= len(base) - 1  # a tied lm_head may be dropped
         for name, tensor in trained.items():  # the base model 2 steps at lr 1e-6 away, within bf16's resolution
             assert torch.allclose(tensor.float(), base[name].float(), rtol=2**-7, atol=1e-4), (role, name)
     # vLLM's CPU build served the merged Challenger (generate) and the base Solver (label).
-    questions = json.loads((loop_run / "iter_1" / "questions.stats.json").read_text())
+    questions = json.loads((run_dir / "iter_1" / "questions.stats.json").read_text())
     assert questions["samples"] == 16 and questions["kept"] > 0
-    run_info = json.loads((loop_run / "run.json").read_text())
+    run_info = json.loads((run_dir / "run.json").read_text())
     assert run_info["settings"]["ENGINE"] == "verl"
-    assert (loop_run / "report" / "report.md").is_file()
+    assert (run_dir / "report" / "report.md").is_file()
 
 
-def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path, embedded_model, benchmark_dir):
-    directory = tmp_path / "solver_8b"
-    data = solver_parquet(tmp_path / "solver.parquet", benchmark_dir)
-    overrides = [
-        *on_cpu(example_overrides("run_qwen3_8b.sh", "solver", tmp_path)),
-        *TINY_MODEL["solver"],
-        "trainer.save_freq=1",
-    ]
-    assert "actor_rollout_ref.actor.fsdp_config.param_offload=true" in overrides  # the 8B example's offload
-    command = train_command("solver", embedded_model, data, directory, 2, overrides)
-    killed = kill_during_step_2(command, directory)
-    assert not (directory / "global_step_2").exists(), "step 2 finished before the kill: nothing was resumed"
-    saved, dumped = directory / "latest_checkpointed_iteration.txt", directory / "rollouts" / "1.jsonl"
-    step_1 = dumped.read_text()
-
-    resumed = run(command, directory)
-    assert "step:2 -" not in killed  # (step 1's console line may not be flushed before the kill)
-    assert "step:1 -" not in resumed and "step:2 -" in resumed  # continued at step 2, step 1 not repeated
-    assert dumped.read_text() == step_1
-    assert saved.read_text().strip() == "2" and (directory / "global_step_2" / "actor").is_dir()
+def test_the_killed_loop_resumed_the_solver_from_its_last_checkpoint(loop_run):
+    """verl's resume through the loop: the re-run skipped the finished stages, and its Solver training
+    (the 8B example's FSDP offload) continued at step 2 from step 1's checkpoint, step 1 not repeated."""
+    directory, killed = loop_run["run_dir"] / "iter_1" / "solver_checkpoints", loop_run["killed"]
+    assert not killed["step_2_saved"], "step 2 finished before the kill: nothing was resumed"
+    assert "step:2 -" not in killed["log"]  # (step 1's console line may not be flushed before the kill)
+    resumed = loop_run["resumed_log"]
+    assert "step:1 -" not in resumed and "step:2 -" in resumed
+    for stage in ("iter_1_challenger_train", "iter_1_generate", "iter_1_label"):
+        assert f"[rzero] {stage}: done, skipped" in loop_run["resumed"]
+    assert (directory / "rollouts" / "1.jsonl").read_text() == killed["step_1_dump"]
+    assert (directory / "latest_checkpointed_iteration.txt").read_text().strip() == "2"
+    assert (directory / "global_step_2" / "actor").is_dir()
     assert (directory / "model" / "config.json").is_file() and not (directory / "model.partial").exists()
-
-
-@pytest.mark.vllm
-def test_the_8b_example_trains_the_challenger_on_cpu(tmp_path, embedded_model, solver_urls):
-    directory = tmp_path / "challenger_8b"
-    prompts = tmp_path / "challenger_prompts.parquet"
-    write_rl_parquet(prompts, challenger_prompt_rows(2, format_example=True))
-    overrides = [
-        *on_cpu(example_overrides("run_qwen3_8b.sh", "challenger", tmp_path)),
-        *TINY_MODEL["challenger"],
-        f"reward.custom_reward_function.reward_kwargs.solver_urls='{solver_urls}'",
-    ]
-    output = run(train_command("challenger", embedded_model, prompts, directory, 1, overrides), directory)
-    assert "step:1 -" in output and (directory / "global_step_1" / "actor").is_dir()
 
 
 @pytest.mark.parametrize(

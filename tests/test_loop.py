@@ -26,10 +26,10 @@ SHORT_BUDGETS = {
     "SOLVER_STEPS": "1",
     "PROMPTS_PER_STEP": "2",
     "QUESTIONS": "32",
-    "SAMPLES": "6",
+    "SAMPLES": "4",
     "REWARD_SAMPLES": "2",
-    "GOLD_ITEMS": "4",
-    "EVAL_ITEMS": "4",
+    "GOLD_ITEMS": "2",
+    "EVAL_ITEMS": "2",
 }
 
 

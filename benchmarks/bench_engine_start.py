@@ -42,13 +42,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--questions", type=int, default=8, help="questions the stage generates")
     args = parser.parse_args(argv)
     model = prepare_embedded_model()
+    modes = ("1", "0")  # vLLM's default first, then ours
     with tempfile.TemporaryDirectory() as directory:
-        seconds = {
-            mode: time_stage(model, args.questions, Path(directory) / f"questions_{mode}.jsonl", mode) for mode in "10"
-        }
-        same = (Path(directory) / "questions_1.stats.json").read_text() == (
-            Path(directory) / "questions_0.stats.json"
-        ).read_text()
+        outputs = {mode: Path(directory) / f"questions_{mode}.jsonl" for mode in modes}
+        seconds = {mode: time_stage(model, args.questions, outputs[mode], mode) for mode in modes}
+        stats = {mode: outputs[mode].with_name(f"questions_{mode}.stats.json").read_text() for mode in modes}
+    same = stats["1"] == stats["0"]
     print(f"rzero generate, {args.questions} questions, {os.cpu_count()} cores:")
     print(f"  vLLM's default (worker processes): {seconds['1']:.1f} s")
     print(f"  one process (ours):                {seconds['0']:.1f} s ({seconds['1'] / seconds['0']:.2f}x faster)")

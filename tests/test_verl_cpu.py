@@ -11,7 +11,7 @@ rewarded by the loop's Solver service, merged by main_rzero; generation by the m
 (vLLM); labelling; the Solver with run_qwen3_8b.sh's overrides (FSDP offload), 2 steps on the label
 stage's parquet, the loop killed during its step 2 and re-run, the Solver resumed and merged. On a
 CPU the two examples' overrides differ only in the offload (their role overrides are the same), so
-the two trainings run both. Every run must leave no Ray process behind.
+between them the two trainings run both. Every run must leave no Ray process behind.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ def resolve_dtype(dtype: str, device: Literal["cpu", "cuda"]) -> str:
 def vllm_cpu_environment(replica: int = 0, replicas: int = 1) -> dict[str, str]:
     """Variables vLLM's CPU build needs to use the cores of this process, for one of `replicas`
     engines that share them: each gets its own equal slice, so their OpenMP threads never compete
-    for a core. A `VLLM_CPU_OMP_THREADS_BIND` already set wins when there is a single engine.
+    for a core. With a single engine, any of these variables already set wins.
 
     A single engine runs with `VLLM_ENABLE_V1_MULTIPROCESSING=0`, in fewer processes: an offline
     engine in the process that makes it, a served one's worker in its engine-core process (vLLM's

@@ -13,6 +13,45 @@ from tests.helpers import BENCHMARK_DIR
 
 GIB = 2**30
 
+# The suite runs on two pytest-xdist workers (`-n 2 --dist loadgroup`, pyproject's addopts): on 2 cores
+# much of a test's time is one thread (imports, engine and Ray start-up, the sandbox's processes), so
+# two at a time take less time than one after another. Each module's tests stay on one worker (its
+# module fixtures run once). The modules that start verl's trainer or Ray share one group, so none of
+# them runs beside another (a training takes about 10 GiB, and `stop_ray` stops every Ray process of
+# the machine); those using the coder model share one (one conversion per session). The longest groups
+# come first, so that neither worker waits for the other at the end.
+SHARED_GROUPS = {
+    "tests/test_azr_verl_cpu.py": "verl",
+    "tests/test_verl_cpu.py": "verl",
+    "tests/test_code_loop.py": "verl",
+    "tests/test_recipe_rewards.py": "verl",
+    "tests/test_azr_seeding.py": "coder",
+    "tests/test_code_stages.py": "coder",
+    "tests/test_models.py": "coder",
+}
+LONGEST_FIRST = (
+    "verl",
+    "tests/test_loop.py",
+    "coder",
+    "tests/test_stages.py",
+    "tests/test_solver_service.py",
+    "tests/test_evaluation.py",
+    "tests/test_trl_engine.py",
+)
+
+
+def xdist_group(item: pytest.Item) -> str:
+    """The group of workers' work `item` belongs to: its module's, or a `SHARED_GROUPS` one."""
+    module = item.nodeid.split("::")[0]
+    return SHARED_GROUPS.get(module, module)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {group: position for position, group in enumerate(LONGEST_FIRST)}
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
+    items.sort(key=lambda item: rank.get(xdist_group(item), len(LONGEST_FIRST)))  # stable: the rest keep their order
+
 
 def pytest_report_header(config) -> list[str]:
     """Free disk and memory at the start, in the header CI shows: a full disk or a crowded node fails

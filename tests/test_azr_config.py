@@ -70,6 +70,10 @@ def test_the_cpu_example_composes_with_the_cpu_device(tmp_path):
     assert config.trainer.device == "cpu" and config.actor_rollout_ref.rollout.name == "hf"
     expected = str(PrecisionType.to_dtype(cpu_compute_dtype()))  # as the CPU has bf16 instructions: test_hardware.py
     assert compute_dtype(config.actor_rollout_ref.actor.fsdp_config) == expected
+    # one row per micro-batch (no padding) over azr.yaml's token-budget micro-batches
+    actor, rollout = config.actor_rollout_ref.actor, config.actor_rollout_ref.rollout
+    assert (actor.use_dynamic_bsz, actor.ppo_micro_batch_size_per_gpu) == (False, 1)
+    assert (rollout.log_prob_use_dynamic_bsz, rollout.log_prob_micro_batch_size_per_gpu) == (False, 1)
 
 
 def _checkpoint(tmp_path, text: str | None):

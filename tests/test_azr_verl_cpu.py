@@ -26,13 +26,16 @@ from tests.helpers import remove_checkpoints
 from tests.test_recipe_config import planned_commands
 from tests.test_verl_cpu import kill_during_step_2, rollouts, run, start
 
-# The GPU example's keys that name GPUs or GPU-only kernels (+device=cpu sets the others), and its sizes.
+# The GPU example's keys that name GPUs or GPU-only kernels, or micro-batch by tokens per GPU over
+# padding-free rows (+device=cpu sets the others: one row per micro-batch), and its sizes.
 DEVICE_KEYS = (
     "trainer.n_gpus_per_node",
     "actor_rollout_ref.model.use_remove_padding",
     "actor_rollout_ref.actor.ulysses_sequence_parallel_size",
+    "actor_rollout_ref.actor.ppo_max_token_len_per_gpu",
     "actor_rollout_ref.rollout.tensor_model_parallel_size",
     "actor_rollout_ref.rollout.gpu_memory_utilization",
+    "actor_rollout_ref.rollout.log_prob_max_token_len_per_gpu",
 )
 SIZES = {
     "azr.batch_size": "2",
@@ -42,8 +45,6 @@ SIZES = {
     "azr.induction_inputs": "4",
     "data.max_prompt_length": "1024",
     "data.max_response_length": "128",
-    "actor_rollout_ref.actor.ppo_max_token_len_per_gpu": "4096",
-    "actor_rollout_ref.rollout.log_prob_max_token_len_per_gpu": "4096",
 }
 # The tiny model writes blocks only with the one-shot example, and more often below temperature 1.
 TINY_MODEL = ["azr.format_example=true", "actor_rollout_ref.rollout.temperature=0.7"]

@@ -39,21 +39,25 @@ from rzero_rewards.step_metrics import EQUAL_REWARD_GROUPS, REWARD_MEAN
 from tests.helpers import ROOT, remove_checkpoints
 from tests.test_recipe_config import planned_commands
 
-# Keys of the GPU examples that name GPUs or GPU-only kernels: the device config sets them for a CPU.
+# Keys of the GPU examples that name GPUs or GPU-only kernels, or micro-batch by tokens per GPU over
+# padding-free rows: the device config sets them for a CPU (one row per micro-batch).
 DEVICE_KEYS = (
     "trainer.n_gpus_per_node",
     "trainer.nnodes",
     "actor_rollout_ref.model.use_remove_padding",  # flash-attention's varlen kernels
     "actor_rollout_ref.rollout.tensor_model_parallel_size",
+    "actor_rollout_ref.actor.use_dynamic_bsz",
+    "actor_rollout_ref.actor.ppo_max_token_len_per_gpu",
+    "actor_rollout_ref.ref.log_prob_use_dynamic_bsz",
+    "actor_rollout_ref.ref.log_prob_max_token_len_per_gpu",
+    "actor_rollout_ref.rollout.log_prob_use_dynamic_bsz",
+    "actor_rollout_ref.rollout.log_prob_max_token_len_per_gpu",
 )
 # Sizes for a 135M model on 2 cores (the GPU examples: 1024 + 4096 tokens, 128 prompts per step).
 SIZES = {
     "data.max_prompt_length": "384",
     "data.max_response_length": "80",  # a well-formed Challenger output takes 35-70 tokens (48: none of 16, once)
     "data.train_batch_size": "2",
-    "actor_rollout_ref.actor.ppo_max_token_len_per_gpu": "2048",
-    "actor_rollout_ref.ref.log_prob_max_token_len_per_gpu": "2048",
-    "actor_rollout_ref.rollout.log_prob_max_token_len_per_gpu": "2048",
 }
 # What scripts/rzero_loop.sh itself passes (paths, the service address) and the number of steps: each
 # test sets its own.

@@ -13,55 +13,20 @@ from tests.helpers import BENCHMARK_DIR
 
 GIB = 2**30
 
-# The suite runs on two pytest-xdist workers (`-n 2`, pyproject's addopts): on 2 cores much of a test's
-# time is one thread (imports, engine and Ray start-up, the sandbox's processes), so two at a time take
-# less time than one after another. A group's tests run on one worker, one after another: each module
-# is a group (its module fixtures run once); the modules that start verl's trainer or Ray form one (a
-# training takes about 10 GiB, and `stop_ray` stops every Ray process of the machine), and so do those
-# using the coder model (one conversion per session). The longest groups come first, so that neither
-# worker waits for the other at the end. (xdist's own `xdist_group` marks are lost with pytest 9.2,
-# whose node ids xdist 3.8 can no longer rename: hence a scheduler of our own, xdist's hook for one.)
-SHARED_GROUPS = {
-    "tests/test_azr_verl_cpu.py": "verl",
-    "tests/test_verl_cpu.py": "verl",
-    "tests/test_code_loop.py": "verl",
-    "tests/test_recipe_rewards.py": "verl",
-    "tests/test_azr_seeding.py": "coder",
-    "tests/test_code_stages.py": "coder",
-    "tests/test_models.py": "coder",
-}
-LONGEST_FIRST = (
-    "verl",
-    "tests/test_loop.py",
-    "coder",
-    "tests/test_stages.py",
-    "tests/test_solver_service.py",
-    "tests/test_evaluation.py",
-    "tests/test_trl_engine.py",
-)
 
+def pytest_report_header(config) -> list[str]:
+    """Free disk and memory at the start, in the header CI shows: a full disk or a crowded node fails
+    the trainings' tests far from their cause (the suite writes a few GiB of checkpoints at a time)."""
+    import psutil
 
-def worker_group(nodeid: str) -> str:
-    """The group of the test `nodeid`: its module, or a `SHARED_GROUPS` one."""
-    module = nodeid.split("::")[0]
-    return SHARED_GROUPS.get(module, module)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {group: position for position, group in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(worker_group(item.nodeid), len(LONGEST_FIRST)))  # stable
-
-
-def pytest_xdist_make_scheduler(config, log):
-    """xdist's scheduling by scope (a scope's tests on one worker, scopes in collection order with
-    `--no-loadscope-reorder`), with `worker_group` as the scope."""
-    from xdist.scheduler import LoadScopeScheduling
-
-    class GroupScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return worker_group(nodeid)
-
-    return GroupScheduling(config, log)
+    temp = config.option.basetemp or tempfile.gettempdir()
+    while not os.path.exists(temp):
+        temp = os.path.dirname(temp)
+    memory = psutil.virtual_memory()
+    return [
+        f"disk: {shutil.disk_usage(temp).free / GIB:.1f} GiB free at {temp}",
+        f"memory: {memory.available / GIB:.1f} of {memory.total / GIB:.1f} GiB available; {os.cpu_count()} cores",
+    ]
 
 
 @pytest.fixture(scope="session")

@@ -135,7 +135,7 @@ def start(command: list[str], directory: Path) -> subprocess.Popen:
     )  # fmt: skip
 
 
-def run(command: list[str], directory: Path, timeout: float = 1800) -> str:
+def run(command: list[str], directory: Path, timeout: float = 900) -> str:
     """Run one training to the end; its output. Fails with the output's end if it failed."""
     process = start(command, directory)
     output = finish(process, timeout)
@@ -159,7 +159,7 @@ def finish(process: subprocess.Popen, timeout: float) -> str:
     return output
 
 
-def kill_during_step_2(process: subprocess.Popen, directory: Path, timeout: float = 1800) -> str:
+def kill_during_step_2(process: subprocess.Popen, directory: Path, timeout: float = 900) -> str:
     """Once the training that `process` runs (itself or in a loop; it checkpoints every step and dumps
     its rollouts into `directory`) has written step 1's checkpoint and dump, stop the process group
     with SIGTERM (as a scheduler's preemption would); its output. Fails if it ends first, or has no

@@ -29,6 +29,15 @@ SMOLLM2_135M = LlamaConfig(
 )  # fmt: skip
 
 
+def training_model() -> LlamaForCausalLM:
+    """A model of SmolLM2-135M's shape (seeded random weights) in training mode, gradient checkpointing on."""
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(SMOLLM2_135M)
+    model.gradient_checkpointing_enable()
+    model.train()
+    return model
+
+
 def time_row(model: LlamaForCausalLM, tokens: int, dtype: torch.dtype) -> tuple[float, float]:
     """Seconds for one row's forward (with the loss) and backward, computing in `dtype`."""
     input_ids = torch.randint(0, SMOLLM2_135M.vocab_size, (1, tokens))
@@ -47,10 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tokens", type=int, default=512, help="the row's length")
     args = parser.parse_args(argv)
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(SMOLLM2_135M)
-    model.gradient_checkpointing_enable()
-    model.train()
+    model = training_model()
     instructions = cpu_bf16_instructions() or "none"
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, bf16 instructions: {instructions}")
     time_row(model, 16, torch.float32)  # warm-up

@@ -26,7 +26,7 @@ import torch
 from transformers import LlamaForCausalLM
 from verl.utils.seqlen_balancing import get_seqlen_balanced_partitions
 
-from benchmarks.bench_compute_dtype import SMOLLM2_135M
+from benchmarks.bench_compute_dtype import SMOLLM2_135M, training_model
 
 AZR_STEP_ROWS = [880, 900, 330, 910, 870, 300, 420, 380, 450, 400, 430, 390]
 
@@ -50,10 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=AZR_STEP_ROWS, help="tokens of each row")
     parser.add_argument("--max-tokens", type=int, default=4096, help="ppo_max_token_len_per_gpu")
     args = parser.parse_args(argv)
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(SMOLLM2_135M)
-    model.gradient_checkpointing_enable()
-    model.train()
+    model = training_model()
     time_micro_batch(model, [16])  # warm-up
     parts = get_seqlen_balanced_partitions(args.rows, math.ceil(sum(args.rows) / args.max_tokens), equal_size=False)
     budget = [[args.rows[i] for i in part] for part in parts]

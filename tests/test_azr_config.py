@@ -73,7 +73,8 @@ def test_the_cpu_example_composes_with_the_cpu_device(tmp_path):
     # one row per micro-batch (no padding) over azr.yaml's token-budget micro-batches
     actor, rollout = config.actor_rollout_ref.actor, config.actor_rollout_ref.rollout
     assert (actor.use_dynamic_bsz, actor.ppo_micro_batch_size_per_gpu) == (False, 1)
-    assert (rollout.log_prob_use_dynamic_bsz, rollout.log_prob_micro_batch_size_per_gpu) == (False, 1)
+    for scorer in (rollout, config.actor_rollout_ref.ref):  # old and reference log-probs
+        assert (scorer.log_prob_use_dynamic_bsz, scorer.log_prob_micro_batch_size_per_gpu) == (False, 1)
 
 
 def _checkpoint(tmp_path, text: str | None):

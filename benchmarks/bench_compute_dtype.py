@@ -29,11 +29,13 @@ SMOLLM2_135M = LlamaConfig(
 )  # fmt: skip
 
 
-def training_model() -> LlamaForCausalLM:
-    """A model of SmolLM2-135M's shape (seeded random weights) in training mode, gradient checkpointing on."""
+def training_model(checkpointing: bool = True) -> LlamaForCausalLM:
+    """A model of SmolLM2-135M's shape (seeded random weights) in training mode, gradient checkpointing
+    on unless `checkpointing` is False."""
     torch.manual_seed(0)
     model = LlamaForCausalLM(SMOLLM2_135M)
-    model.gradient_checkpointing_enable()
+    if checkpointing:
+        model.gradient_checkpointing_enable()
     model.train()
     return model
 

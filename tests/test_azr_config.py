@@ -75,6 +75,9 @@ def test_the_cpu_example_composes_with_the_cpu_device(tmp_path):
     assert (actor.use_dynamic_bsz, actor.ppo_micro_batch_size_per_gpu) == (False, 1)
     for scorer in (rollout, config.actor_rollout_ref.ref):  # old and reference log-probs
         assert (scorer.log_prob_use_dynamic_bsz, scorer.log_prob_micro_batch_size_per_gpu) == (False, 1)
+    # the trainer's mmap threshold: this model's measured memory fix, not the device config's 4 MiB
+    # (a string: Ray refuses other environment values)
+    assert config.ray_kwargs.ray_init.runtime_env.env_vars.RZERO_TRAINER_MMAP_THRESHOLD == "65536"
 
 
 def _checkpoint(tmp_path, text: str | None):

@@ -465,3 +465,42 @@ def test_fused_kernels_under_fsdp2_give_the_plain_forwards_log_probs_entropy_and
     assert torch.allclose(output.entropy, entropy, atol=1e-5)
     for name, parameter in plain.named_parameters():
         assert torch.allclose(gradients[name], parameter.grad, atol=1e-5), name
+
+
+MMAP_PROBE = """
+import ctypes, sys
+from recipe.rzero import cpu
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                     "fsmblks", "uordblks", "fordblks", "keepcost")]
+cpu.LIBC.mallinfo2.restype, cpu.LIBC.malloc.restype = MallInfo2, ctypes.c_void_p
+cpu._fix_mmap_threshold()
+def mapped(size):
+    before = cpu.LIBC.mallinfo2().hblks
+    cpu.LIBC.malloc(ctypes.c_size_t(size))
+    return cpu.LIBC.mallinfo2().hblks > before
+print(mapped(int(sys.argv[1]) - 4096), mapped(int(sys.argv[1])))
+"""
+
+
+def test_the_trainers_mmap_threshold_comes_from_the_device_config_and_bad_values_are_named():
+    """`config/device/cpu.yaml` sets `RZERO_TRAINER_MMAP_THRESHOLD` for Ray's processes and the FSDP
+    engine's process applies it (`cpu._fix_mmap_threshold`): a block just below it stays on the heap,
+    a block of it is mapped on its own (glibc's `mallinfo2`); 0 keeps glibc's own; a value that is
+    not a byte count is named."""
+    from recipe.rzero import cpu
+    from tests.test_recipe_config import compose_recipe
+
+    config = compose_recipe("rzero_solver", ["+device=cpu", "actor_rollout_ref.model.path=m"])
+    threshold = config.ray_kwargs.ray_init.runtime_env.env_vars[cpu.MMAP_THRESHOLD_VARIABLE]
+    assert isinstance(threshold, str)  # Ray refuses other environment values
+
+    def probe(value: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "RZERO_TRAINER_MMAP_THRESHOLD": value, "PYTHONPATH": str(ROOT)}
+        return subprocess.run([sys.executable, "-c", MMAP_PROBE, threshold], cwd=ROOT, env=env, capture_output=True,
+                              text=True)  # fmt: skip
+
+    assert probe(threshold).stdout.split() == ["False", "True"]
+    assert probe("0").stdout.split() == ["True", "True"]  # glibc's own threshold (128 KiB at start)
+    bad = probe("4M")
+    assert bad.returncode != 0 and "MMAP_THRESHOLD must be a non-negative integer of bytes, got '4M'" in bad.stderr

@@ -29,7 +29,7 @@ from typing import Any
 
 MODULE = __name__
 LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if ctypes.util.find_library("c") else None  # glibc
-MMAP_THRESHOLD_BYTES = 64 * 1024
+MMAP_THRESHOLD_VARIABLE = "RZERO_TRAINER_MMAP_THRESHOLD"  # set by config/device/cpu.yaml (Ray's env_vars)
 M_MMAP_THRESHOLD = -3  # glibc's malloc.h
 
 
@@ -64,8 +64,8 @@ def _patch_verl() -> None:
     # 2. The FSDP2 reference model is offloaded with CPUOffloadPolicy(pin_memory=True)
     #    (transformer_impl.py, _build_fsdp_module); pinning needs an accelerator.
     transformer_impl.CPUOffloadPolicy = _unpinned_offload_policy_class()
-    # 3. The FSDP language-model engine is registered for cuda and npu only (here with a fixed mmap
-    #    threshold in its process, `_fix_mmap_threshold`).
+    # 3. The FSDP language-model engine is registered for cuda and npu only (here with the device
+    #    config's fixed mmap threshold in its process, `_fix_mmap_threshold`).
     class FSDPEngineWithLMHeadOnCPU(transformer_impl.FSDPEngineWithLMHead):
         def __init__(self, *args, **kwargs):
             _fix_mmap_threshold()
@@ -140,18 +140,28 @@ def _set_fused_kernel_options(options: Mapping[str, Any]) -> None:
 
 
 def _fix_mmap_threshold() -> None:
-    """Give every allocation of `MMAP_THRESHOLD_BYTES` or more its own mapping, returned to the OS when
-    freed, in this process (glibc's `mallopt`).
+    """Give every allocation of `$RZERO_TRAINER_MMAP_THRESHOLD` bytes or more its own mapping, returned
+    to the OS when freed, in this process (glibc's `mallopt`); unset or 0 keeps glibc's own threshold.
 
-    By default glibc raises its mmap threshold (up to 32 MiB) each time a large block is freed, after
-    which freed parameter-, gradient- and optimizer-sized buffers stay on a fragmented heap: the
-    embedded coder's FSDP actor grew from 8 to 15 GiB over two updates and checkpoint saves and the node
-    ran out of memory (benchmarks/README.md, AZR on CPU). Only the trainer's process gets it: in the
-    rollout server, where generation allocates and frees its cache every token, it tripled generation
-    time.
+    `config/device/cpu.yaml` sets it for verl's Ray processes (`ray_kwargs.ray_init.runtime_env`);
+    only the trainer's process applies it. By default glibc raises its threshold (up to 32 MiB) each
+    time a large block is freed, after which freed parameter-, gradient- and optimizer-sized buffers
+    stay on a fragmented heap: the embedded coder's FSDP actor grew from 8 to 15 GiB over two updates
+    and checkpoint saves and the node ran out of memory (benchmarks/README.md, AZR on CPU; its example
+    sets 64 KiB). A small threshold maps every activation afresh, whose pages the kernel zeroes on
+    first touch: one SmolLM2 row's forward and backward took 40.1 s at 64 KiB, 25.6 s at 4 MiB and
+    27.5 s at glibc's default (benchmarks/README.md). In the rollout server, which allocates and frees
+    its cache every token, 64 KiB tripled generation time. Raises ValueError for a value that is not a
+    non-negative integer of bytes, OSError if glibc refuses it.
     """
-    if LIBC is None or not LIBC.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES):
-        raise OSError(f"mallopt(M_MMAP_THRESHOLD, {MMAP_THRESHOLD_BYTES}) failed")
+    value = os.environ.get(MMAP_THRESHOLD_VARIABLE, "0").strip()
+    if not value.isdigit():
+        raise ValueError(f"{MMAP_THRESHOLD_VARIABLE} must be a non-negative integer of bytes, got {value!r}")
+    threshold = int(value)
+    if threshold == 0:
+        return
+    if LIBC is None or not LIBC.mallopt(M_MMAP_THRESHOLD, threshold):
+        raise OSError(f"mallopt(M_MMAP_THRESHOLD, {threshold}) failed ({MMAP_THRESHOLD_VARIABLE})")
 
 
 _installed = False

@@ -346,18 +346,22 @@ def test_the_killed_loop_resumed_the_solver_from_its_last_checkpoint(loop_run):
     ],
 )
 def test_the_hf_rollout_returns_each_sampled_tokens_log_prob_under_the_policy(embedded_model, params):
-    """`generate_batch`'s log-probs are those of softmax(logits / T) at each sampled token, checked by
-    a teacher-forced forward pass over prompt and response; a top-k sample stays within the top k of
-    the raw logits (no sampling defaults of the checkpoint or of transformers slip in)."""
+    """`generate_batch`'s log-probs, from the server's model (`load_model`: grouped-query attention over
+    a left-padded batch), are those of softmax(logits / T) at each sampled token, checked by a
+    teacher-forced forward pass over prompt and response of the model with transformers' own `sdpa`;
+    a top-k sample stays within the top k of the raw logits (no sampling defaults of the checkpoint or
+    of transformers slip in)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from recipe.rzero.cpu.rollout import generate_batch
+    from recipe.rzero.cpu.rollout import generate_batch, load_model
 
     tokenizer = AutoTokenizer.from_pretrained(embedded_model)
-    model = AutoModelForCausalLM.from_pretrained(embedded_model, dtype=torch.float32).eval()
+    server_model = load_model(embedded_model, torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(embedded_model, dtype=torch.float32, attn_implementation="sdpa").eval()
     prompts = [tokenizer("def f(x):")["input_ids"], tokenizer("The capital of France is a city called")["input_ids"]]
     eos = {tokenizer.eos_token_id}
-    results = generate_batch(model, prompts, {**params, "repetition_penalty": 1.0, "max_tokens": 12, "logprobs": True},
+    results = generate_batch(server_model, prompts,
+                             {**params, "repetition_penalty": 1.0, "max_tokens": 12, "logprobs": True},
                              eos, tokenizer.eos_token_id)  # fmt: skip
     temperature = params["temperature"] or 1.0
     for prompt, (tokens, log_probs) in zip(prompts, results):
@@ -504,3 +508,24 @@ def test_the_trainers_mmap_threshold_comes_from_the_device_config_and_bad_values
     assert probe("0").stdout.split() == ["True", "True"]  # glibc's own threshold (128 KiB at start)
     bad = probe("4M")
     assert bad.returncode != 0 and "MMAP_THRESHOLD must be a non-negative integer of bytes, got '4M'" in bad.stderr
+
+
+def test_grouped_query_attention_equals_transformers_sdpa_with_a_padding_mask():
+    """`grouped_query_sdpa` (the hf rollout's attention) gives transformers' `sdpa` output for 9 query
+    heads over 3 key/value heads, with a left-padding mask (decoding one position) and without one
+    (a causal prefill)."""
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    from recipe.rzero.cpu.rollout import grouped_query_sdpa
+
+    module = torch.nn.Module()
+    module.num_key_value_groups, module.is_causal = 3, True
+    torch.manual_seed(0)
+    key, value = torch.randn(2, 3, 40, 64), torch.randn(2, 3, 40, 64)
+    mask = torch.ones(2, 1, 1, 40, dtype=torch.bool)
+    mask[0, ..., :13] = False
+    for query, attention_mask in ((torch.randn(2, 9, 1, 64), mask), (torch.randn(2, 9, 40, 64), None)):
+        ours, _ = grouped_query_sdpa(module, query, key, value, attention_mask, scaling=0.125)
+        theirs, _ = sdpa_attention_forward(module, query, key, value, attention_mask, scaling=0.125)
+        assert ours.shape == theirs.shape == (2, query.shape[2], 9, 64)
+        assert torch.allclose(ours, theirs, atol=1e-6)

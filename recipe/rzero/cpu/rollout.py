@@ -10,7 +10,8 @@ TensorRT-LLM, none of which runs inside verl on a CPU. `register()` adds `rollou
   a `TokenOutput`; concurrent requests with the same sampling parameters are batched into one
   left-padded `generate` call. Sampled tokens stop at (and include) the first end-of-sequence token,
   as in vLLM. Log-probs, when asked for (`rollout.calculate_log_probs`), are those of
-  softmax(logits / temperature) at each sampled token, the quantity verl's actor computes.
+  softmax(logits / temperature) at each sampled token, the quantity verl's actor computes. Attention
+  is torch's SDPA with grouped key/value heads (`grouped_query_sdpa`).
 - `HFServerAdapter`, the trainer-side adapter: `update_weights` gathers the actor's full tensors and
   loads them into the server (by Ray object transfer, no CUDA IPC), after every update. With
   `rollout.free_cache_engine` the server frees its weights when verl puts it to sleep after each
@@ -33,6 +34,7 @@ import ray
 import torch
 from omegaconf import DictConfig
 from transformers import (
+    AttentionInterface,
     GenerationConfig,
     LogitsProcessor,
     LogitsProcessorList,
@@ -40,6 +42,7 @@ from transformers import (
     TopKLogitsWarper,
     TopPLogitsWarper,
 )
+from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 from verl.utils.config import omega_conf_to_dataclass
 from verl.workers.config import HFModelConfig, RolloutConfig
 from verl.workers.rollout import base as rollout_base
@@ -51,6 +54,48 @@ from . import LIBC
 NAME = "hf"
 WEIGHT_BUCKET_BYTES = 256 << 20  # weights per load_weights message
 BATCH_WINDOW_S = 0.05  # how long the first request of a batch waits for the others (they arrive together)
+ATTENTION = "grouped_query_sdpa"  # the server's transformers attention implementation
+
+
+def grouped_query_sdpa(
+    module: torch.nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    dropout: float = 0.0,
+    scaling: float | None = None,
+    is_causal: bool | None = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, None]:
+    """transformers' `sdpa` attention (integrations/sdpa_attention.py, 5.10) with the key/value heads
+    shared by torch (`enable_gqa`) whether or not there is a mask.
+
+    query (batch, heads, positions, head size), key and value (batch, key/value heads, positions, head
+    size); returns (batch, positions, heads, head size). transformers uses `enable_gqa` only without a
+    mask off CUDA, and otherwise copies each key/value head to its query heads before every call: with
+    a left-padded batch, every decoding step of every layer (SmolLM2: 3 heads to 9, the whole cache).
+    torch's CPU flash kernel groups the heads itself: one SmolLM2 layer's decoding step over 6 rows of
+    800 cached positions, 1.8 vs 9 ms on one thread (the rollout's decoding, benchmarks/README.md).
+    """
+    causal = query.shape[2] > 1 and attention_mask is None and (
+        is_causal if is_causal is not None else getattr(module, "is_causal", True)
+    )
+    output = torch.nn.functional.scaled_dot_product_attention(
+        query, key, value, attn_mask=attention_mask, dropout_p=dropout, scale=scaling, is_causal=causal,
+        enable_gqa=query.shape[1] != key.shape[1],
+    )  # fmt: skip
+    return output.transpose(1, 2).contiguous(), None
+
+
+def load_model(path: str, dtype: torch.dtype) -> Any:
+    """The transformers causal LM the server generates with: `path`'s weights in `dtype`, in eval mode,
+    attending with `grouped_query_sdpa` (registered here, with `sdpa`'s masks)."""
+    from transformers import AutoModelForCausalLM
+
+    AttentionInterface.register(ATTENTION, grouped_query_sdpa)
+    AttentionMaskInterface.register(ATTENTION, sdpa_mask)
+    return AutoModelForCausalLM.from_pretrained(path, dtype=dtype, attn_implementation=ATTENTION).eval()
 
 
 class SampledLogProbs(LogitsProcessor):
@@ -145,16 +190,12 @@ class HFRolloutServer:
     """A transformers model answering verl's `generate` calls, batched (a Ray actor; see module doc)."""
 
     def __init__(self, config: RolloutConfig, model_config: HFModelConfig | DictConfig, replica_rank: int) -> None:
-        from transformers import AutoModelForCausalLM
-
         model_config = omega_conf_to_dataclass(model_config, HFModelConfig)
         torch.set_num_threads(len(os.sched_getaffinity(0)))  # Ray sets OMP_NUM_THREADS=1 in actors
         self.config = config
         self.replica_rank = replica_rank
         self.dtype = getattr(torch, config.dtype)
-        self.model = AutoModelForCausalLM.from_pretrained(
-            model_config.local_path, dtype=self.dtype, attn_implementation="sdpa"
-        ).eval()
+        self.model = load_model(model_config.local_path, self.dtype)
         generation = self.model.generation_config
         eos = generation.eos_token_id
         self.eos_token_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])

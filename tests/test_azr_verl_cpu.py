@@ -45,6 +45,9 @@ SIZES = {
     "azr.induction_inputs": "4",
     "data.max_prompt_length": "1024",
     "data.max_response_length": "128",
+    # a 135M model's activations fit: no recomputed forward in the update (the R-Zero loop's verl
+    # test keeps gradient checkpointing on)
+    "actor_rollout_ref.model.enable_gradient_checkpointing": "false",
 }
 # The tiny model writes blocks only with the one-shot example, and more often below temperature 1.
 TINY_MODEL = ["azr.format_example=true", "actor_rollout_ref.rollout.temperature=0.7"]

@@ -149,10 +149,10 @@ def _fix_mmap_threshold() -> None:
     stay on a fragmented heap: the embedded coder's FSDP actor grew from 8 to 15 GiB over two updates
     and checkpoint saves and the node ran out of memory (benchmarks/README.md, AZR on CPU; its example
     sets 64 KiB). A small threshold maps every activation afresh, whose pages the kernel zeroes on
-    first touch: one SmolLM2 row's forward and backward took 40.1 s at 64 KiB, 25.6 s at 4 MiB and
-    27.5 s at glibc's default (benchmarks/README.md). In the rollout server, which allocates and frees
-    its cache every token, 64 KiB tripled generation time. Raises ValueError for a value that is not a
-    non-negative integer of bytes, OSError if glibc refuses it.
+    first touch: three SmolLM2 rows' forwards and backwards took 35.9 s at 64 KiB, 24.1 s at 4 MiB and
+    23.1 s at glibc's own (benchmarks/bench_mmap_threshold.py). In the rollout server, which allocates
+    and frees its cache every token, 64 KiB tripled generation time. Raises ValueError for a value that
+    is not a non-negative integer of bytes, OSError if glibc refuses it.
     """
     value = os.environ.get(MMAP_THRESHOLD_VARIABLE, "0").strip()
     if not value.isdigit():

@@ -491,7 +491,7 @@ def test_the_trainers_mmap_threshold_comes_from_the_device_config_and_bad_values
     """`config/device/cpu.yaml` sets `RZERO_TRAINER_MMAP_THRESHOLD` for Ray's processes and the FSDP
     engine's process applies it (`cpu._fix_mmap_threshold`): a block just below it stays on the heap,
     a block of it is mapped on its own (glibc's `mallinfo2`); 0 keeps glibc's own; a value that is
-    not a byte count is named."""
+    not a byte count, or too large for glibc, is named."""
     from recipe.rzero import cpu
     from tests.test_recipe_config import compose_recipe
 
@@ -506,8 +506,9 @@ def test_the_trainers_mmap_threshold_comes_from_the_device_config_and_bad_values
 
     assert probe(threshold).stdout.split() == ["False", "True"]
     assert probe("0").stdout.split() == ["True", "True"]  # glibc's own threshold (128 KiB at start)
-    bad = probe("4M")
-    assert bad.returncode != 0 and "MMAP_THRESHOLD must be a non-negative integer of bytes, got '4M'" in bad.stderr
+    for value in ("4M", str(2**32)):  # not a byte count; beyond mallopt's C int
+        bad = probe(value)
+        assert bad.returncode != 0 and f"non-negative integer of bytes below 2**31, got '{value}'" in bad.stderr
 
 
 def test_grouped_query_attention_equals_transformers_sdpa_with_a_padding_mask():

@@ -155,8 +155,10 @@ def _fix_mmap_threshold() -> None:
     is not a non-negative integer of bytes, OSError if glibc refuses it.
     """
     value = os.environ.get(MMAP_THRESHOLD_VARIABLE, "0").strip()
-    if not value.isdigit():
-        raise ValueError(f"{MMAP_THRESHOLD_VARIABLE} must be a non-negative integer of bytes, got {value!r}")
+    if not (value.isascii() and value.isdigit() and int(value) < 2**31):  # mallopt takes a C int
+        raise ValueError(
+            f"{MMAP_THRESHOLD_VARIABLE} must be a non-negative integer of bytes below 2**31, got {value!r}"
+        )
     threshold = int(value)
     if threshold == 0:
         return

@@ -73,7 +73,7 @@ def grouped_query_sdpa(
 
     query (batch, heads, positions, head size), key and value (batch, key/value heads, positions, head
     size); returns (batch, positions, heads, head size). transformers uses `enable_gqa` only without a
-    mask off CUDA, and otherwise copies each key/value head to its query heads before every call: with
+    mask (except on XPU), and otherwise copies each key/value head to its query heads before every call: with
     a left-padded batch, every decoding step of every layer (SmolLM2: 3 heads to 9, the whole cache).
     torch's CPU flash kernel groups the heads itself: one SmolLM2 layer's decoding step over 6 rows of
     800 cached positions, 1.8 vs 9 ms on one thread (the rollout's decoding, benchmarks/README.md).

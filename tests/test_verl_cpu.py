@@ -500,7 +500,7 @@ def test_the_trainers_mmap_threshold_comes_from_the_device_config_and_bad_values
     assert isinstance(threshold, str)  # Ray refuses other environment values
 
     def probe(value: str) -> subprocess.CompletedProcess:
-        env = {**os.environ, "RZERO_TRAINER_MMAP_THRESHOLD": value, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, cpu.MMAP_THRESHOLD_VARIABLE: value, "PYTHONPATH": str(ROOT)}
         return subprocess.run([sys.executable, "-c", MMAP_PROBE, threshold], cwd=ROOT, env=env, capture_output=True,
                               text=True)  # fmt: skip
 

@@ -152,14 +152,14 @@ def _fix_mmap_threshold() -> None:
     first touch: three SmolLM2 rows' forwards and backwards took 35.9 s at 64 KiB, 24.1 s at 4 MiB and
     23.1 s at glibc's own (benchmarks/bench_mmap_threshold.py). In the rollout server, which allocates
     and frees its cache every token, 64 KiB tripled generation time. Raises ValueError for a value that
-    is not a non-negative integer of bytes, OSError if glibc refuses it.
+    is not a non-negative integer of bytes below 2**31 (mallopt's C int), OSError if glibc refuses it.
     """
     value = os.environ.get(MMAP_THRESHOLD_VARIABLE, "0").strip()
-    if not (value.isascii() and value.isdigit() and int(value) < 2**31):  # mallopt takes a C int
+    threshold = int(value) if value.isascii() and value.isdigit() else -1
+    if not 0 <= threshold < 2**31:  # mallopt takes a C int
         raise ValueError(
             f"{MMAP_THRESHOLD_VARIABLE} must be a non-negative integer of bytes below 2**31, got {value!r}"
         )
-    threshold = int(value)
     if threshold == 0:
         return
     if LIBC is None or not LIBC.mallopt(M_MMAP_THRESHOLD, threshold):

@@ -1,4 +1,4 @@
-"""The run report's reading of training curves (the rest of the report is checked by test_loop.py), and the
+"""The run report's reading of training curves (the rest of the report is checked by test_verl_cpu.py), and the
 `rzero/*` step metrics it reads, which both engines log (their hooks: test_recipe_rewards.py)."""
 
 import pytest

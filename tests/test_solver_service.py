@@ -21,15 +21,15 @@ def service_config(model, python, tmp_path, **overrides):
     return SolverServiceConfig(model=model, python=python, max_model_len=1024, log_dir=tmp_path, **overrides)
 
 
-@pytest.fixture(scope="module")
-def service(embedded_model, infer_python, tmp_path_factory):
-    with SolverService(service_config(embedded_model, infer_python, tmp_path_factory.mktemp("solver"))) as running:
-        yield running
-
-
-def test_verdicts_are_consistent_with_the_raw_samples(service):
-    config = SolverClientConfig(samples=4, max_tokens=48, concurrency=2, log_paths=service.log_paths)
-    verdicts = SolverClient(service.urls, config).score(QUESTIONS)
+def test_verdicts_are_the_raw_samples_vote_and_stop_leaves_no_process(embedded_model, infer_python, tmp_path):
+    service = SolverService(service_config(embedded_model, infer_python, tmp_path))
+    service.start()
+    try:
+        config = SolverClientConfig(samples=4, max_tokens=48, concurrency=2, log_paths=service.log_paths)
+        verdicts = SolverClient(service.urls, config).score(QUESTIONS)
+    finally:
+        process_group, url = service._replicas[0].process.pid, service.urls[0]
+        service.stop()
     assert [verdict.question for verdict in verdicts] == QUESTIONS
     for verdict in verdicts:
         assert len(verdict.responses) == len(verdict.answers) == 4
@@ -38,15 +38,6 @@ def test_verdicts_are_consistent_with_the_raw_samples(service):
         assert (verdict.label, verdict.p_hat, verdict.counts) == (vote.label, vote.p_hat, vote.counts)
         assert verdict.p_hat in {0.0, 0.25, 0.5, 0.75, 1.0}
         assert verdict.latency_s > 0
-
-
-def test_stop_leaves_no_process(embedded_model, infer_python, tmp_path):
-    service = SolverService(service_config(embedded_model, infer_python, tmp_path))
-    service.start()
-    process_group = service._replicas[0].process.pid
-    url = service.urls[0]
-    assert SolverService.healthy(url)
-    service.stop()
     assert not SolverService.healthy(url)
     with pytest.raises(ProcessLookupError):
         os.killpg(process_group, 0)  # no process of the group is left

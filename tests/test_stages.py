@@ -23,13 +23,6 @@ QUESTIONS = [
 ]
 
 
-@pytest.fixture
-def question_file(tmp_path):
-    path = tmp_path / "questions.jsonl"
-    path.write_text("".join(json.dumps(record) + "\n" for record in QUESTIONS))
-    return path
-
-
 def test_generate_writes_questions_with_provenance(embedded_model, infer_python, tmp_path):
     output = tmp_path / "questions.jsonl"
     args = ["--model", embedded_model, "--output", output, "--num-questions", 6, "--chunk-size", 3, *SMALL]
@@ -46,21 +39,31 @@ def test_generate_writes_questions_with_provenance(embedded_model, infer_python,
     assert "up to date" in again.stdout  # a finished stage with the same inputs is a no-op
 
 
-def test_label_writes_verl_parquet_votes_and_stats(embedded_model, infer_python, question_file, tmp_path):
-    output = tmp_path / "solver.parquet"
-    args = ["--model", embedded_model, "--questions", question_file, "--output", output, "--samples", 4, *SMALL]
-    run_command(infer_python, "label", *args, "--no-filter", "--gold")
-    votes = [json.loads(line) for line in (tmp_path / "solver.votes.jsonl").read_text().splitlines()]
-    stats = json.loads((tmp_path / "solver.stats.json").read_text())
+@pytest.fixture(scope="module")
+def labelled(embedded_model, infer_python, tmp_path_factory):
+    """`label` of `QUESTIONS` (m = 4, every labelled question kept, gold answers compared); its arguments."""
+    directory = tmp_path_factory.mktemp("label")
+    questions = directory / "questions.jsonl"
+    questions.write_text("".join(json.dumps(record) + "\n" for record in QUESTIONS))
+    args = ["--model", embedded_model, "--questions", questions, "--output", directory / "solver.parquet",
+            "--samples", 4, "--no-filter", "--gold", *SMALL]  # fmt: skip
+    run_command(infer_python, "label", *args)
+    return {"directory": directory, "args": args}
+
+
+def test_label_writes_verl_parquet_votes_and_stats(labelled):
+    directory = labelled["directory"]
+    votes = [json.loads(line) for line in (directory / "solver.votes.jsonl").read_text().splitlines()]
+    stats = json.loads((directory / "solver.stats.json").read_text())
     assert [vote["id"] for vote in votes] == ["a", "b", "c"]
     assert sum(stats["p_hat_histogram"].values()) == stats["questions"] == 3
     kept = [vote for vote in votes if vote["kept"]]
     assert all(vote["label"] is not None for vote in kept)  # --no-filter keeps every labelled question
     assert stats["kept"] == len(kept)
-    labelled = [vote for vote in votes if vote["label"] is not None]
-    expected = sum(vote["label_correct"] for vote in labelled) / len(labelled) if labelled else None
+    labelled_votes = [vote for vote in votes if vote["label"] is not None]
+    expected = sum(vote["label_correct"] for vote in labelled_votes) / len(labelled_votes) if labelled_votes else None
     assert stats["pseudo_label_accuracy"] == expected
-    rows = pq.read_table(output).to_pylist()
+    rows = pq.read_table(directory / "solver.parquet").to_pylist()
     assert len(rows) == len(kept)
     for row, vote in zip(rows, kept):
         assert row["prompt"] == [
@@ -71,21 +74,24 @@ def test_label_writes_verl_parquet_votes_and_stats(embedded_model, infer_python,
         assert row["extra_info"]["p_hat"] == vote["p_hat"] and row["data_source"] == "rzero_solver"
 
 
-def test_label_on_a_benchmark_reports_pseudo_label_accuracy(embedded_model, infer_python, benchmark_dir, tmp_path):
-    output = tmp_path / "gsm8k.parquet"
-    args = ["--model", embedded_model, "--benchmark", "gsm8k", "--data-dir", benchmark_dir, "--limit", 4]
-    run_command(infer_python, "label", *args, "--output", output, "--samples", 4, "--gold", *SMALL)
-    stats = json.loads((tmp_path / "gsm8k.stats.json").read_text())
-    assert stats["questions"] == 4
-    assert "pseudo_label_accuracy" in stats and "pseudo_label_accuracy_kept" in stats
+def test_changed_parameters_do_not_overwrite(labelled, infer_python):
+    output = labelled["directory"] / "solver.parquet"
+    before = output.read_bytes()
+    result = run_command(infer_python, "label", *labelled["args"], "--max-tokens", "40", check=False)
+    assert result.returncode != 0 and "different max_tokens" in result.stderr
+    assert output.read_bytes() == before
 
 
-def test_label_with_a_large_seeded_batch(embedded_model, infer_python, benchmark_dir, tmp_path):
+def test_label_on_a_benchmark_in_one_large_seeded_batch_reports_pseudo_label_accuracy(
+    embedded_model, infer_python, benchmark_dir, tmp_path
+):
     """16 questions × 8 seeded samples in one batch: vLLM on CPU must not split prefills (it crashed)."""
-    output = tmp_path / "big.parquet"
+    output = tmp_path / "gsm8k.parquet"
     args = ["--model", embedded_model, "--benchmark", "gsm8k", "--data-dir", benchmark_dir, "--limit", 16]
-    run_command(infer_python, "label", *args, "--output", output, "--samples", 8, "--max-tokens", 16)
-    assert json.loads((tmp_path / "big.stats.json").read_text())["questions"] == 16
+    run_command(infer_python, "label", *args, "--output", output, "--samples", 8, "--gold", *SMALL, "--max-tokens", 16)
+    stats = json.loads((tmp_path / "gsm8k.stats.json").read_text())
+    assert stats["questions"] == 16
+    assert "pseudo_label_accuracy" in stats and "pseudo_label_accuracy_kept" in stats
 
 
 def test_interrupted_label_resumes_without_losing_or_repeating_work(embedded_model, infer_python, tmp_path):
@@ -120,16 +126,6 @@ def test_malformed_question_file_is_a_clear_error(embedded_model, infer_python, 
     assert result.returncode != 0
     assert "record 2 has no non-empty 'question'" in result.stderr
     assert not output.exists() and not (tmp_path / "solver.parquet.chunks").exists()
-
-
-def test_changed_parameters_do_not_overwrite(embedded_model, infer_python, question_file, tmp_path):
-    output = tmp_path / "solver.parquet"
-    args = ["--model", embedded_model, "--questions", question_file, "--output", output, "--samples", 2, *SMALL]
-    run_command(infer_python, "label", *args)
-    before = output.read_bytes()
-    result = run_command(infer_python, "label", *args[:-2], "--max-tokens", "40", check=False)
-    assert result.returncode != 0 and "different max_tokens" in result.stderr
-    assert output.read_bytes() == before
 
 
 def test_two_engine_replicas_share_the_work_survive_a_dead_replica_and_match_one_engine(

@@ -94,12 +94,12 @@ def example_overrides(script: str, role: str, tmp_path: Path) -> list[str]:
     return command[command.index("--config-name") + 2 :]
 
 
-def on_cpu(overrides: list[str]) -> list[str]:
+def on_cpu(overrides: list[str], sizes: dict[str, str] = SIZES) -> list[str]:
     """`overrides` for a CPU run: device keys dropped (`+device=cpu` sets them), sizes made small,
     the loop's own keys left to the caller; every other key exactly as given."""
-    rewritten = set(DEVICE_KEYS) | set(SIZES) | set(LOOP_KEYS)
+    rewritten = set(DEVICE_KEYS) | set(sizes) | set(LOOP_KEYS)
     kept = [o for o in overrides if o.split("=", 1)[0].lstrip("+") not in rewritten]
-    return ["+device=cpu", *kept, *(f"{key}={value}" for key, value in SIZES.items())]
+    return ["+device=cpu", *kept, *(f"{key}={value}" for key, value in sizes.items())]
 
 
 def ray_processes() -> list[psutil.Process]:
@@ -209,6 +209,9 @@ def rollouts(directory: Path, step: int) -> list[dict]:
 
 # The example whose overrides each role's training takes in the loop: together, both examples' on a CPU.
 EXAMPLES = {"challenger": "run_qwen3_4b.sh", "solver": "run_qwen3_8b.sh"}
+# Each role's sizes: the Challenger's repetition penalty clusters a batch of several prompts' rollouts;
+# the Solver's reward needs no batch, so one question (its 5 answers) a step.
+ROLE_SIZES = {"challenger": SIZES, "solver": {**SIZES, "data.train_batch_size": "1"}}
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +224,7 @@ def loop_run(tmp_path_factory, embedded_model, infer_python) -> Iterator[dict]:
     plan = tmp_path_factory.mktemp("plan")
     overrides = {
         role: [
-            *on_cpu(example_overrides(example, role, plan)),
+            *on_cpu(example_overrides(example, role, plan), ROLE_SIZES[role]),
             *TINY_MODEL[role],
             "trainer.total_training_steps=2",
             f"trainer.rollout_data_dir={run_dir}/iter_1/{role}_checkpoints/rollouts",
@@ -304,7 +307,7 @@ def test_solver_rewards_come_from_solver_compute_score_on_the_label_stages_parqu
               for row in pq.read_table(iteration / "solver_train.parquet").to_pylist()}  # fmt: skip
     for step in (1, 2):
         records = rollouts(directory, step)
-        assert len(records) == 2 * 5
+        assert len(records) == 1 * 5  # questions per step × group size
         for record in records:
             assert record["gts"] in labels.values()  # the pseudo-labels the label stage wrote
             expected = solver_compute_score("rzero_solver", record["output"], record["gts"], last_number_fallback=True)

@@ -1,4 +1,4 @@
-"""Helpers the tests share: repository paths and running `rzero` commands."""
+"""Helpers the tests share: repository paths, running `rzero` commands, processes left after a stop."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARK_DIR = ROOT.parent / "shared" / "data" / "benchmarks"
@@ -37,3 +39,23 @@ def remove_checkpoints(run_dir: Path) -> None:
         for checkpoint in sorted(run_dir.rglob(pattern)):
             if checkpoint.is_dir():
                 shutil.rmtree(checkpoint, ignore_errors=True)
+
+
+def left_running(started: list[psutil.Process], timeout: float = 60) -> list[str]:
+    """The commands of the `started` processes still running code after waiting up to `timeout` s for
+    them to end (a zombie runs nothing, and no init may reap it here; a reused PID is not ours)."""
+
+    def runs(process: psutil.Process) -> bool:
+        try:
+            return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    _, alive = psutil.wait_procs(started, timeout=timeout)
+    left = []
+    for process in alive:
+        try:
+            left += [" ".join(process.cmdline()) or process.name()] if runs(process) else []
+        except psutil.NoSuchProcess:
+            pass
+    return left

@@ -1,16 +1,21 @@
 """The solver service and client against a real vLLM server (CPU build) with the embedded model."""
 
 import os
+import re
 import signal
 import socket
+import subprocess
 import threading
+from pathlib import Path
 
+import psutil
 import pytest
 
 from recipe.rzero.solver_client import SolverClient, SolverClientConfig, SolverUnavailableError
 from recipe.rzero.solver_service import SolverService, SolverServiceConfig, SolverServiceError
 from recipe.rzero.vllm_engine import vllm_cpu_environment
 from rzero_rewards import extract_boxed, majority_vote
+from tests.helpers import ROOT, left_running
 
 pytestmark = pytest.mark.vllm
 
@@ -21,15 +26,20 @@ def service_config(model, python, tmp_path, **overrides):
     return SolverServiceConfig(model=model, python=python, max_model_len=1024, log_dir=tmp_path, **overrides)
 
 
-def test_verdicts_are_the_raw_samples_vote_and_stop_leaves_no_process(embedded_model, infer_python, tmp_path):
-    service = SolverService(service_config(embedded_model, infer_python, tmp_path))
-    service.start()
+def test_served_verdicts_are_the_raw_samples_vote_and_sigterm_leaves_no_process(embedded_model, infer_python, tmp_path):
+    """`rzero serve-solver` as the loop runs it: its URL line, verdicts from the raw samples, and on
+    SIGTERM (the loop's exit, a scheduler's preemption) no process of it or its vLLM server left."""
+    command = [infer_python, "-m", "recipe.rzero", "serve-solver", "--model", embedded_model, "--log-dir", tmp_path,
+               "--max-model-len", "1024"]  # fmt: skip
+    server = subprocess.Popen(list(map(str, command)), cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
-        config = SolverClientConfig(samples=4, max_tokens=48, concurrency=2, log_paths=service.log_paths)
-        verdicts = SolverClient(service.urls, config).score(QUESTIONS)
+        url, log = re.fullmatch(r"(\S+)  \(log: (.+)\)\n", server.stdout.readline()).groups()
+        started = psutil.Process(server.pid).children(recursive=True)
+        config = SolverClientConfig(samples=4, max_tokens=48, concurrency=2, log_paths=[Path(log)])
+        verdicts = SolverClient(url, config).score(QUESTIONS)
     finally:
-        process_group, url = service._replicas[0].process.pid, service.urls[0]
-        service.stop()
+        server.terminate()
+        server.wait(timeout=120)
     assert [verdict.question for verdict in verdicts] == QUESTIONS
     for verdict in verdicts:
         assert len(verdict.responses) == len(verdict.answers) == 4
@@ -38,9 +48,8 @@ def test_verdicts_are_the_raw_samples_vote_and_stop_leaves_no_process(embedded_m
         assert (verdict.label, verdict.p_hat, verdict.counts) == (vote.label, vote.p_hat, vote.counts)
         assert verdict.p_hat in {0.0, 0.25, 0.5, 0.75, 1.0}
         assert verdict.latency_s > 0
-    assert not SolverService.healthy(url)
-    with pytest.raises(ProcessLookupError):
-        os.killpg(process_group, 0)  # no process of the group is left
+    assert server.returncode == 0 and started and not SolverService.healthy(url)
+    assert not (left := left_running(started)), f"left running after SIGTERM: {left}"
 
 
 def test_server_crash_mid_batch_is_a_clear_error(embedded_model, infer_python, tmp_path):

@@ -10,6 +10,9 @@ import time
 
 import pytest
 
+from recipe.rzero.__main__ import command_module
+from recipe.rzero.cli import build_parser
+from recipe.rzero.report import read_scalars
 from recipe.rzero.reward_fn import challenger_reward_settings
 from recipe.rzero.rl_data import solver_row, write_rl_parquet
 from recipe.rzero.trl_engine import batch_sizes, grpo_config
@@ -161,6 +164,35 @@ def test_cpu_example_plan_composes_and_chains(flags, tmp_path):
     labels = [c for c in commands if c[1:4] == ["-m", "recipe.rzero", "label"] and "--questions" in c]
     assert ("--no-filter" in labels[0]) == ("--no-filter" in flags)
     assert_chained(commands)
+    stages = [c for c in commands if c[1:3] == ["-m", "recipe.rzero"]]
+    assert {c[3] for c in stages} >= {"evaluate", "generate", "label"}
+    for command in stages:  # each stage's options as `rzero NAME` parses them: a misspelt one fails here
+        build_parser(command_module(command[3])[1]).parse_args(command[4:])
+
+
+def test_the_cpu_main_jobs_challenger_trains_against_a_served_solver(solver_urls, tmp_path, monkeypatch):
+    """The CPU main job's own Challenger commands, one step (the rest of its budgets): its prompts, then
+    TRL's GRPO with the asynchronous reward scored by a live vLLM Solver. TRL logs the rzero/* step
+    metrics the report reads, its own reward mean among them, and saves the model."""
+    for name, value in {"CHALLENGER_STEPS": "1", "PROMPTS_PER_STEP": "2", "REWARD_SAMPLES": "2"}.items():
+        monkeypatch.setenv(name, value)
+    commands = planned_commands("run_smollm2_cpu.sh", tmp_path)
+    prompts = next(c for c in commands if c[1:4] == ["-m", "recipe.rzero", "challenger-prompts"])
+    training = next(c for c in commands if "recipe.rzero.main_trl" in c and "rzero_challenger" in c)
+    urls = "reward.custom_reward_function.reward_kwargs.solver_urls="
+    training = [f"{urls}'{solver_urls}'" if a.startswith(urls) else a for a in training]
+    subprocess.run(prompts, cwd=ROOT, check=True, capture_output=True)
+    result = subprocess.run(training, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stderr[-3000:]
+    output = tmp_path / "run" / "iter_1" / "challenger_checkpoints"
+    assert (output / "model" / "config.json").is_file()
+    state = json.loads((output / "checkpoint-1" / "trainer_state.json").read_text())
+    (entry,) = [entry for entry in state["log_history"] if "loss" in entry]
+    (trl_mean,) = [entry[key] for key in entry if key.startswith("rewards/") and key.endswith("/mean")]
+    assert entry[REWARD_MEAN] == pytest.approx(trl_mean, abs=1e-6)
+    assert entry[EQUAL_REWARD_GROUPS] == pytest.approx(entry["frac_reward_zero_std"], abs=1e-6)
+    curves = read_scalars(output / "tensorboard")
+    assert [step for step, _ in curves["rzero/format_failure_rate"]] == [1]
 
 
 def test_the_trl_path_imports_no_verl():

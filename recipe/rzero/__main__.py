@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from types import ModuleType
 
 from .cli import run_cli
 
@@ -52,11 +53,18 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(0 if argv else 2)
     if argv[0] not in COMMANDS:
         raise SystemExit(f"rzero: unknown command {argv[0]!r}\n{usage()}")
-    module_name, config_name, run_name, _ = COMMANDS[argv[0]]
-    module = importlib.import_module(module_name if module_name.startswith("recipe.") else f"{__package__}.{module_name}")
-    config_class = getattr(module, config_name)
-    description = config_class.__doc__ if module_name == "commands" else module.__doc__
-    run_cli(config_class, getattr(module, run_name), argv[1:], description=description, prog=f"rzero {argv[0]}")
+    module, config_class = command_module(argv[0])
+    description = config_class.__doc__ if module.__name__.endswith(".commands") else module.__doc__
+    run_cli(config_class, getattr(module, COMMANDS[argv[0]][2]), argv[1:], description=description,
+            prog=f"rzero {argv[0]}")  # fmt: skip
+
+
+def command_module(name: str) -> tuple[ModuleType, type]:
+    """The module that runs `rzero NAME` (a key of `COMMANDS`) and its options' dataclass."""
+    module_name, config_name, _, _ = COMMANDS[name]
+    qualified = module_name if module_name.startswith("recipe.") else f"{__package__}.{module_name}"
+    module = importlib.import_module(qualified)
+    return module, getattr(module, config_name)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -44,18 +45,10 @@ def remove_checkpoints(run_dir: Path) -> None:
 def left_running(started: list[psutil.Process], timeout: float = 60) -> list[str]:
     """The commands of the `started` processes still running code after waiting up to `timeout` s for
     them to end (a zombie runs nothing, and no init may reap it here; a reused PID is not ours)."""
-
-    def runs(process: psutil.Process) -> bool:
-        try:
-            return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-        except psutil.NoSuchProcess:
-            return False
-
     _, alive = psutil.wait_procs(started, timeout=timeout)
     left = []
     for process in alive:
-        try:
-            left += [" ".join(process.cmdline()) or process.name()] if runs(process) else []
-        except psutil.NoSuchProcess:
-            pass
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                left.append(" ".join(process.cmdline()) or process.name())
     return left

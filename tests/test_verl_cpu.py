@@ -387,7 +387,7 @@ def test_every_stage_wrote_its_outputs_and_the_report(loop_run):
         # change is mostly that rounding, so learning is read off the update: in step 1 the actor is
         # the reference (no KL gradient), so it has a gradient exactly when the step had a signal.
         assert 0 < change < 5e-3, (role, change)
-        norm = dict(read_scalars(run_dir / "iter_1" / f"{role}_checkpoints" / "tensorboard")["actor/grad_norm"])[1]
+        norm = dict(read_scalars(iteration / f"{role}_checkpoints" / "tensorboard")["actor/grad_norm"])[1]
         assert (norm > 0) == (1 in signal["with_signal"]), (role, norm, signal)
     report = (run_dir / "report" / "report.md").read_text()
     assert "| 1 |" in report and "## Evaluation" in report and "base" in report and "iteration 1" in report

@@ -3,9 +3,11 @@
 Three layouts label the same GSM8K questions (m answers each, the embedded model, vLLM's CPU
 build): one engine bound to one core, one engine on every core (the single-engine default), and
 one replica per core. Wall time includes engine start-up, as a stage pays it. The benchmark asserts
-that every layout wrote the same votes. Target: replicas ≥ 1.0× the single engine on all cores.
+that every layout wrote the same votes (in bf16 on a CPU without AMX vLLM's kernels let a few samples
+differ: `--dtype float32` there; benchmarks/README.md). Target: replicas ≥ 1.0× the single engine on
+all cores.
 
-    python -m benchmarks.bench_replicas [--questions 96 --samples 4 --max-tokens 128]   # infer env
+    python -m benchmarks.bench_replicas [--questions 96 --samples 4 --max-tokens 128 --dtype auto]   # infer env
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def _label(work: Path, name: str, arguments: argparse.Namespace, replicas: int, 
         chunk_size=arguments.chunk_size,
         filter=False,
         replicas=replicas,
+        dtype=arguments.dtype,
     )
     started = time.perf_counter()
     run_label(config)
@@ -52,6 +55,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=4)
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--chunk-size", type=int, default=8)
+    parser.add_argument("--dtype", default="auto", help="vLLM dtype (auto: bf16 with bf16 instructions, else fp32)")
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
     arguments = parser.parse_args()
     cores = sorted(os.sched_getaffinity(0))

@@ -7,8 +7,9 @@ the cores on CPU) and takes the next chunk whenever it is idle; this process tur
 texts into records and writes them, so what a replica finished is kept even if another dies.
 
 Same outputs as one engine: a chunk is the same batch of requests with the same per-request seeds
-whichever replica runs it (on CPU checked equal to one engine's; on GPU as equal as vLLM is
-deterministic run to run). A replica that fails or dies stops the hand-out: the chunks in flight on
+whichever replica runs it (on CPU in fp32 checked equal to one engine's; on GPU as equal as vLLM is
+deterministic run to run; vLLM's bf16 kernels on a CPU without AMX let a few samples depend on the
+engine's earlier chunks: benchmarks/README.md, engine replicas). A replica that fails or dies stops the hand-out: the chunks in flight on
 the others are finished and written, then `ReplicaError` names the replica, its devices and its
 chunk; running the stage again resumes from the written chunks.
 

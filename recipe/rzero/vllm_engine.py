@@ -142,7 +142,8 @@ class EngineConfig:
 
     def identity_params(self) -> dict[str, Any]:
         """The settings that decide a stage's results, for its manifest: every field but where the
-        output goes and where or on how many engines the work runs (the results do not depend on it)."""
+        output goes and where or on how many engines the work runs (a chunk's requests and seeds do not
+        depend on it)."""
         placement = {"output", "output_dir", "gpu_ids", "replicas"}
         return {key: value for key, value in dataclasses.asdict(self).items() if key not in placement}
 

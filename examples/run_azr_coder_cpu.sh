@@ -20,7 +20,7 @@ export PYTHON=$RZERO_TRAIN_PYTHON INFER_PYTHON=$RZERO_INFER_PYTHON TRAIN_GPUS=""
 export BASE_MODEL=${BASE_MODEL:-$(cd "$root" && "$PYTHON" -m recipe.rzero prepare-model --model qwen2.5-coder-0.5b)}
 
 # Budgets (override any of them from the environment)
-steps=${STEPS:-2}  # 2 steps: 31 min on a fresh machine, peak 15.7 GiB (benchmarks/README.md)
+steps=${STEPS:-2}  # 2 steps: 31-42 min on a fresh machine with bf16 instructions, peak 15.8 GiB (benchmarks/README.md)
 batch=${BATCH:-2}                 # B: proposals and solver tasks per task type per step
 samples=${SAMPLES:-4}             # n: learnability samples per valid proposal
 response_length=${RESPONSE_LENGTH:-256}

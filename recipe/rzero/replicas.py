@@ -9,9 +9,9 @@ texts into records and writes them, so what a replica finished is kept even if a
 Same outputs as one engine: a chunk is the same batch of requests with the same per-request seeds
 whichever replica runs it (on CPU in fp32 checked equal to one engine's; on GPU as equal as vLLM is
 deterministic run to run; vLLM's bf16 kernels on a CPU without AMX let a few samples depend on the
-engine's earlier chunks: benchmarks/README.md, engine replicas). A replica that fails or dies stops the hand-out: the chunks in flight on
-the others are finished and written, then `ReplicaError` names the replica, its devices and its
-chunk; running the stage again resumes from the written chunks.
+engine's earlier chunks: benchmarks/README.md, engine replicas). A replica that fails or dies stops
+the hand-out: the chunks in flight on the others are finished and written, then `ReplicaError` names
+the replica, its devices and its chunk; running the stage again resumes from the written chunks.
 
 Each replica process leads its own process group (vLLM's engine-core processes join it), which is
 killed as a whole when the stage ends; a replica whose parent dies kills its group itself.
